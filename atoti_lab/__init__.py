@@ -1,0 +1,46 @@
+"""atoti_lab: multidimensional analytics in a notebook, with atoti's API and no JVM.
+
+>>> import atoti_lab as tt
+>>> session = tt.Session.start()
+"""
+
+from __future__ import annotations
+
+from . import agg, type
+from ._condition import Condition
+from ._jupyter import _jupyter_server_extension_points
+from ._version import __version__
+from .column import Column
+from .cube import Cube
+from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
+from .data_load import CsvLoad, ParquetLoad
+from .hierarchy import Hierarchy
+from .level import Level
+from .measure import Measure, MeasureDescription
+from .order import CustomOrder, NaturalOrder
+from .session import Session
+from .table import Table
+from .tables import Tables
+
+__all__ = [
+    "Column",
+    "Condition",
+    "CsvLoad",
+    "Cube",
+    "CustomOrder",
+    "Hierarchy",
+    "Level",
+    "LoggingConfig",
+    "Measure",
+    "MeasureDescription",
+    "NaturalOrder",
+    "ParquetLoad",
+    "Session",
+    "SessionConfig",
+    "Table",
+    "Tables",
+    "UserContentStorageConfig",
+    "__version__",
+    "agg",
+    "type",
+]

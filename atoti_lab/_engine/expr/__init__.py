@@ -1,0 +1,1 @@
+"""Expression IR: frozen dataclass nodes for conditions (and, later, measures)."""

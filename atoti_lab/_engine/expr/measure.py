@@ -1,0 +1,116 @@
+"""Measure IR: immutable nodes describing how a measure is computed.
+
+Two layers meet here:
+
+* row expressions, evaluated once per fact row inside the aggregation kernels: ``Col`` (a column
+  of the base table or of a joined table), ``Lit`` and ``Op`` over them;
+* measure expressions, evaluated once per cell after aggregation: ``Agg`` (a leaf aggregation of
+  a row expression), ``MeasureRef`` (another named measure), ``Lit`` and ``Op`` over them.
+
+An ``Op`` whose leaves are all row expressions is itself a row expression; mixing columns and
+measures in one ``Op`` is an error reported when the measure is defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from .condition import ColumnRef
+
+ARITHMETIC = ("+", "-", "*", "/", "//", "**", "%")
+UNARY = ("neg", "abs")
+
+# Leaf aggregations the kernels compute, with how their per-cell partial results combine.
+AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum")
+
+
+@dataclass(frozen=True)
+class Col:
+    ref: ColumnRef
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Op:
+    op: str
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Agg:
+    """Aggregate `operand` (a row expression, or None for counting rows) over each cell's rows."""
+
+    func: str
+    operand: "Node | None"
+
+
+@dataclass(frozen=True)
+class MeasureRef:
+    name: str
+
+
+Node = Union[Col, Lit, Op, Agg, MeasureRef]
+
+
+def is_row_expression(node: Node) -> bool:
+    """True when `node` is computed per row (columns and constants only)."""
+    if isinstance(node, Col):
+        return True
+    if isinstance(node, Lit):
+        return True
+    if isinstance(node, Op):
+        return all(is_row_expression(a) for a in node.args) and any(_has_column(a) for a in node.args)
+    return False
+
+
+def _has_column(node: Node) -> bool:
+    if isinstance(node, Col):
+        return True
+    if isinstance(node, Op):
+        return any(_has_column(a) for a in node.args)
+    return False
+
+
+def columns_of(node: Node | None) -> list[ColumnRef]:
+    """The columns a row expression reads, in first-use order."""
+    out: list[ColumnRef] = []
+
+    def walk(n: Node | None) -> None:
+        if isinstance(n, Col) and n.ref not in out:
+            out.append(n.ref)
+        elif isinstance(n, Op):
+            for a in n.args:
+                walk(a)
+
+    walk(node)
+    return out
+
+
+def measure_refs(node: Node) -> set[str]:
+    """Names of the measures `node` depends on directly."""
+    if isinstance(node, MeasureRef):
+        return {node.name}
+    if isinstance(node, Op):
+        return {name for a in node.args for name in measure_refs(a)}
+    return set()
+
+
+def describe(node: Node | None) -> str:
+    if node is None:
+        return "rows"
+    if isinstance(node, Col):
+        return f"{node.ref.table}[{node.ref.column!r}]"
+    if isinstance(node, Lit):
+        return repr(node.value)
+    if isinstance(node, MeasureRef):
+        return f"m[{node.name!r}]"
+    if isinstance(node, Agg):
+        return f"{node.func}({describe(node.operand)})"
+    if node.op in UNARY:
+        return f"{node.op}({describe(node.args[0])})"
+    return f"({describe(node.args[0])} {node.op} {describe(node.args[1])})"

@@ -1,0 +1,1 @@
+"""Cube definitions: dimensions, hierarchies, levels and measures as frozen data."""

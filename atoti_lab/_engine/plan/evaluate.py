@@ -1,0 +1,147 @@
+"""Measures over cells: leaf aggregates finalised from accumulators, then arithmetic per cell.
+
+A cell's value is a (value, present) pair: an empty cell (no rows, only missing values, a division
+by zero) is absent, and absence propagates through arithmetic, as atoti shows empty cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from .. import types as T
+from ..expr.measure import Agg, Col, Lit, MeasureRef, Node, Op
+
+
+@dataclass
+class Vec:
+    values: np.ndarray  # float64 or int64
+    present: np.ndarray  # bool
+
+    @staticmethod
+    def constant(value: float | int, n: int) -> Vec:
+        dtype = np.int64 if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else np.float64
+        return Vec(np.full(n, value, dtype), np.ones(n, np.bool_))
+
+
+def is_integer_type(data_type: str) -> bool:
+    return data_type in (T.INT, T.LONG)
+
+
+def result_type(node: Node, column_type: Callable[[object], str], measure_type: Callable[[str], str]) -> str:
+    """The data type of a measure's values (raises for combinations that make no sense)."""
+    if isinstance(node, Lit):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float, np.number)):
+            raise TypeError(f"Only numbers can be used in measure arithmetic, got {node.value!r}.")
+        return T.LONG if isinstance(node.value, (int, np.integer)) else T.DOUBLE
+    if isinstance(node, Col):
+        dtype = column_type(node.ref)
+        if not T.is_numeric(dtype):
+            raise TypeError(f"Column {node.ref.table}[{node.ref.column!r}] is {dtype}: only numeric columns can be aggregated.")
+        return dtype
+    if isinstance(node, MeasureRef):
+        return measure_type(node.name)
+    if isinstance(node, Agg):
+        if node.operand is None or node.func in ("count", "count_distinct"):
+            return T.LONG
+        inner = result_type(node.operand, column_type, measure_type)
+        if node.func in ("mean", "square_sum"):
+            return T.DOUBLE
+        if node.func == "sum":
+            return T.LONG if is_integer_type(inner) else T.DOUBLE
+        return inner
+    types = [result_type(a, column_type, measure_type) for a in node.args]
+    if node.op in ("/", "**"):
+        return T.DOUBLE
+    if all(is_integer_type(t) for t in types):
+        return T.LONG if node.op not in ("abs", "neg") else types[0]
+    return T.DOUBLE
+
+
+def finalize(func: str, total: np.ndarray | None, present: np.ndarray | None, rows: np.ndarray,
+             integer: bool) -> Vec:
+    """A leaf aggregate's cell values from its accumulators."""
+    count = present if present is not None else rows
+    if func == "count":
+        return Vec(rows.astype(np.int64), np.ones(len(rows), np.bool_))
+    assert total is not None
+    has = count > 0
+    if func == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return Vec(np.where(has, total / np.maximum(count, 1), np.nan), has)
+    if func in ("min", "max"):
+        values = total.astype(np.int64) if integer and total.dtype.kind == "f" else total
+        return Vec(values, has)
+    return Vec(total, has)
+
+
+def evaluate(node: Node, leaf: Callable[[Agg], Vec], measure: Callable[[str], Vec], n: int) -> Vec:
+    """Cell values of `node`, given how to get leaf aggregates and other measures."""
+    if isinstance(node, Agg):
+        return leaf(node)
+    if isinstance(node, MeasureRef):
+        return measure(node.name)
+    if isinstance(node, Lit):
+        return Vec.constant(node.value, n)
+    if isinstance(node, Col):
+        raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
+    args = [evaluate(a, leaf, measure, n) for a in node.args]
+    return apply(node.op, args)
+
+
+def apply(op: str, args: list[Vec]) -> Vec:
+    present = args[0].present.copy()
+    for a in args[1:]:
+        present &= a.present
+    x = args[0].values
+    with np.errstate(all="ignore"):
+        if op == "neg":
+            return Vec(-x, present)
+        if op == "abs":
+            return Vec(np.abs(x), present)
+        y = args[1].values
+        if op == "+":
+            values = x + y
+        elif op == "-":
+            values = x - y
+        elif op == "*":
+            values = x * y
+        elif op == "/":
+            values = x.astype(np.float64) / y
+            present &= y != 0
+        elif op == "//":
+            present &= y != 0
+            values = np.floor_divide(x, np.where(y == 0, 1, y))
+        elif op == "%":
+            present &= y != 0
+            values = np.mod(x, np.where(y == 0, 1, y))
+        elif op == "**":
+            values = np.power(x.astype(np.float64), y)
+        else:
+            raise ValueError(f"Unknown operator {op!r}.")
+    if values.dtype.kind == "f":
+        present &= np.isfinite(values)
+    return Vec(values, present)
+
+
+def leaf_aggregates(node: Node, measures: Mapping[str, Node]) -> list[Agg]:
+    """Leaf aggregations `node` needs, following references to other measures."""
+    out: list[Agg] = []
+    seen: set[str] = set()
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Agg):
+            if n not in out:
+                out.append(n)
+        elif isinstance(n, MeasureRef):
+            if n.name not in seen:
+                seen.add(n.name)
+                walk(measures[n.name])
+        elif isinstance(n, Op):
+            for a in n.args:
+                walk(a)
+
+    walk(node)
+    return out

@@ -1,0 +1,192 @@
+"""Levels as lookup tables over the codes of a base-table column.
+
+A level's members are reached from a fact row through one column of the base table (its *source*):
+the level's own column when it belongs to the base table, otherwise the base column that starts the
+join path to the level's table. Following the joins once per *source code* (not per row) gives
+``member_of_code``: source code -> member index, members sorted in the level's order. Kernels then
+combine these small arrays; no per-row join result is ever materialised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import types as T
+from ..model.cube import LevelDef, Order
+from ..store.database import Join, Store
+from ..store.dictionary import Dictionary, to_python
+from ..store.encoded import codes_by_row, column_codes
+from ..store.table import TableSnapshot
+
+
+@dataclass(frozen=True)
+class LevelMembers:
+    source: str  # base-table column whose codes index member_of_code
+    member_of_code: np.ndarray  # int64, one entry per code of the source column's dictionary
+    values: list[Any]  # member values in level order
+
+
+class PathError(ValueError):
+    pass
+
+
+def join_path(store: Store, base: str, table: str) -> list[Join]:
+    """The joins leading from `base` to `table` (empty when they are the same table)."""
+    if table == base:
+        return []
+    paths: list[list[Join]] = []
+
+    def walk(cur: str, path: list[Join]) -> None:
+        for join in store.joins_from(cur):
+            if join.target == table:
+                paths.append([*path, join])
+            else:
+                walk(join.target, [*path, join])
+
+    walk(base, [])
+    if not paths:
+        raise PathError(f"Table {table!r} is not joined to the cube's base table {base!r}.")
+    if len(paths) > 1:
+        raise PathError(f"Table {table!r} is reachable from {base!r} through several joins; keep only one.")
+    return paths[0]
+
+
+class LevelResolver:
+    """Builds LevelMembers, caching them until the tables they depend on change."""
+
+    def __init__(self, store: Store, base: str) -> None:
+        self.store = store
+        self.base = base
+        self._cache: dict[Any, LevelMembers] = {}
+        self._snaps: dict[str, TableSnapshot] = {}
+
+    def snapshot(self, table: str) -> TableSnapshot:
+        snap = self._snaps.get(table)
+        if snap is None:
+            snap = self._snaps[table] = self.store.tables[table].snapshot()
+        return snap
+
+    def source_of(self, level: LevelDef) -> str:
+        path = join_path(self.store, self.base, level.column.table)
+        return path[0].mapping[0][0] if path else level.column.column
+
+    def members(self, level: LevelDef) -> LevelMembers:
+        path = join_path(self.store, self.base, level.column.table)
+        source = path[0].mapping[0][0] if path else level.column.column
+        base_store = self.store.tables[self.base]
+        source_dict, _ = column_codes(base_store, source, self.snapshot(self.base))
+        key = (level, len(source_dict), tuple(self.store.tables[j.target].version for j in path),
+               tuple(self.store.tables[j.target].row_count for j in path))
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        final_dict, final_codes = self._follow(path, source, source_dict, level.column.column)
+        keys = [final_dict.key(int(c)) for c in final_codes] if len(final_codes) else []
+        values = [to_python(final_dict.data_type, k) for k in keys]
+        if level.transform is not None:
+            values = [date_part(v, level.transform) for v in values]
+        members, member_of_code = _index(values, level.order)
+        result = LevelMembers(source, member_of_code, members)
+        self._cache[key] = result
+        return result
+
+    def _follow(self, path: list[Join], source: str, source_dict: Dictionary, column: str) -> tuple[Dictionary, np.ndarray]:
+        """For each code of the base `source` column: the code of the level column's value."""
+        codes = np.arange(len(source_dict), dtype=np.int64)
+        cur_dict = source_dict
+        for i, join in enumerate(path):
+            if len(join.mapping) != 1:
+                raise NotImplementedError("Cubes over joins mapping several columns are not supported yet.")
+            t_col = join.mapping[0][1]
+            target = self.store.tables[join.target]
+            t_snap = self.snapshot(join.target)
+            t_dict, t_codes = codes_by_row(target, t_col, t_snap)
+            row_of_tcode = np.full(len(t_dict), -1, np.int64)
+            row_of_tcode[t_codes] = np.arange(len(t_codes))
+            tcode = np.fromiter((t_dict.code_of_key(cur_dict.key(int(c))) for c in codes), dtype=np.int64,
+                                count=len(codes))
+            rows = np.where(tcode >= 0, row_of_tcode[np.maximum(tcode, 0)] if len(row_of_tcode) else -1, -1)
+            wanted = path[i + 1].mapping[0][0] if i + 1 < len(path) else column
+            cur_dict, by_row = codes_by_row(target, wanted, t_snap)
+            codes = np.where(rows >= 0, by_row[np.maximum(rows, 0)] if len(by_row) else -1, -1)
+            if (codes < 0).any():
+                # Facts without a matching row show the column's default value, as in atoti.
+                default = target.columns[wanted].default
+                codes[codes < 0] = cur_dict.codes_of_keys([_physical_default(cur_dict, default)])[0]
+        return cur_dict, codes
+
+
+def _physical_default(dictionary: Dictionary, default: Any) -> Any:
+    from ..store.dictionary import to_physical
+
+    return to_physical(dictionary.data_type, default)
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def date_part(value: Any, pattern: str) -> Any:
+    """The part of a date named by a Java DateTimeFormatter pattern (y, M, QQQ, d, ...)."""
+    if value is None:
+        return None
+    if not isinstance(value, (dt.date, dt.datetime)):
+        raise TypeError(f"Date hierarchy levels need date values, got {value!r}.")
+    letter, width = pattern[0], len(pattern)
+    if pattern.strip(letter):
+        raise ValueError(f"Unsupported date pattern {pattern!r}: use one letter repeated, e.g. 'y', 'QQQ', 'M'.")
+    if letter in "yu":
+        return value.year
+    if letter in "ML":
+        if width >= 4:
+            return _MONTHS[value.month - 1]
+        if width == 3:
+            return _MONTHS[value.month - 1][:3]
+        return value.month
+    if letter in "Qq":
+        q = (value.month - 1) // 3 + 1
+        return f"Q{q}" if width == 3 else (f"{q}st quarter" if width >= 4 else q)
+    if letter == "d":
+        return value.day
+    if letter == "D":
+        return value.timetuple().tm_yday
+    if letter == "w":
+        return value.isocalendar()[1]
+    if letter == "E":
+        return _DAYS[value.weekday()] if width >= 4 else _DAYS[value.weekday()][:3]
+    if letter == "H" and isinstance(value, dt.datetime):
+        return value.hour
+    if letter == "m" and isinstance(value, dt.datetime):
+        return value.minute
+    raise ValueError(f"Unsupported date pattern {pattern!r}.")
+
+
+def date_part_type(pattern: str) -> str:
+    letter, width = pattern[0], len(pattern)
+    if letter in "ML" and width >= 3 or letter in "Qq" and width >= 3 or letter == "E":
+        return T.STRING
+    return T.INT
+
+
+def _sort_key(value: Any) -> tuple:
+    return (value is not None, value if value is not None else 0)
+
+
+def _index(values: list[Any], order: Order) -> tuple[list[Any], np.ndarray]:
+    """Distinct values sorted in the level's order, and each value's position among them."""
+    distinct = list(dict.fromkeys(values))
+    try:
+        distinct.sort(key=_sort_key, reverse=not order.ascending)
+    except TypeError:
+        distinct.sort(key=lambda v: _sort_key(str(v)), reverse=not order.ascending)
+    if order.first_elements:
+        first = [v for v in order.first_elements if v in set(distinct)]
+        rest = [v for v in distinct if v not in set(first)]
+        distinct = first + rest
+    position = {v: i for i, v in enumerate(distinct)}
+    return distinct, np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))

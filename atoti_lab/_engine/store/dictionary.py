@@ -1,0 +1,215 @@
+"""Dictionary: the append-only mapping between a column's values and their integer codes.
+
+Values are held as *physical keys*, cheap hashable forms of the values: the string itself,
+days since 1970 for dates, microseconds for date-times and times, the bool for booleans, and
+None for a missing value. Codes never change once given, so code vectors stay valid as the
+dictionary grows; the sort order of the values (the level's natural order) is computed on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import types as T
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+# Codes fit in uint16 while the dictionary is small, which halves the bytes a scan reads.
+SMALL_CODES = np.dtype(np.uint16)
+LARGE_CODES = np.dtype(np.int32)
+SMALL_LIMIT = 1 << 16
+
+
+def code_dtype_for(size: int) -> np.dtype:
+    return SMALL_CODES if size <= SMALL_LIMIT else LARGE_CODES
+
+
+def to_physical(data_type: str, value: Any) -> Any:
+    """A Python value -> its physical key (raises TypeError/ValueError on a wrong type)."""
+    if value is None:
+        return None
+    if data_type == T.STRING:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {value!r}")
+        return value
+    if data_type == T.BOOLEAN:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise TypeError(f"expected a boolean, got {value!r}")
+    if data_type == T.LOCAL_DATE:
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return (value - _EPOCH_DATE).days
+        raise TypeError(f"expected a date, got {value!r}")
+    if data_type == T.LOCAL_DATE_TIME:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            return (value.replace(tzinfo=None) - _EPOCH) // dt.timedelta(microseconds=1)
+        if isinstance(value, dt.date):
+            return (dt.datetime.combine(value, dt.time()) - _EPOCH) // dt.timedelta(microseconds=1)
+        raise TypeError(f"expected a datetime, got {value!r}")
+    if data_type == T.ZONED_DATE_TIME:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.timezone.utc)
+            return (value - _EPOCH_UTC) // dt.timedelta(microseconds=1)
+        raise TypeError(f"expected a datetime, got {value!r}")
+    if data_type == T.LOCAL_TIME:
+        if isinstance(value, str):
+            value = dt.time.fromisoformat(value)
+        if isinstance(value, dt.time):
+            return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
+        raise TypeError(f"expected a time, got {value!r}")
+    # Numeric columns get a dictionary when used as a level or a join key.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"expected a number, got {value!r}")
+    if data_type in (T.INT, T.LONG):
+        if float(value) != int(value):
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(value)
+    if data_type in (T.FLOAT, T.DOUBLE):
+        return None if value != value else float(value)
+    raise TypeError(f"{data_type} values are not dictionary-encoded")
+
+
+def to_python(data_type: str, key: Any) -> Any:
+    """A physical key -> the Python value shown to users."""
+    if key is None:
+        return None
+    if data_type == T.LOCAL_DATE:
+        return _EPOCH_DATE + dt.timedelta(days=int(key))
+    if data_type == T.LOCAL_DATE_TIME:
+        return _EPOCH + dt.timedelta(microseconds=int(key))
+    if data_type == T.ZONED_DATE_TIME:
+        return _EPOCH_UTC + dt.timedelta(microseconds=int(key))
+    if data_type == T.LOCAL_TIME:
+        us = int(key)
+        return dt.time(us // 3_600_000_000, us // 60_000_000 % 60, us // 1_000_000 % 60, us % 1_000_000)
+    return key
+
+
+def _arrow_keys(data_type: str, values: pa.Array) -> list[Any]:
+    """Physical keys of an Arrow array of distinct values (vectorised casts, then one tolist)."""
+    if data_type == T.LOCAL_DATE:
+        return values.cast(pa.int32()).to_pylist()
+    if data_type in (T.LOCAL_DATE_TIME, T.ZONED_DATE_TIME):
+        return values.cast(pa.timestamp("us", tz=values.type.tz)).cast(pa.int64()).to_pylist()
+    if data_type == T.LOCAL_TIME:
+        return values.cast(pa.time64("us")).cast(pa.int64()).to_pylist()
+    return values.to_pylist()
+
+
+class Dictionary:
+    """Values <-> codes of one dictionary-encoded column (thread-safe for one writer)."""
+
+    def __init__(self, data_type: str) -> None:
+        self.data_type = data_type
+        self._code_of: dict[Any, int] = {}
+        self._keys: list[Any] = []
+        self._lock = threading.Lock()
+        self._order_cache: tuple[int, np.ndarray] | None = None
+        self._python_cache: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key(self, code: int) -> Any:
+        return self._keys[code]
+
+    def value(self, code: int) -> Any:
+        return to_python(self.data_type, self._keys[code])
+
+    # -- encoding -------------------------------------------------------------------------
+    def codes_of_keys(self, keys: Iterable[Any]) -> np.ndarray:
+        """Codes of physical keys, adding the unknown ones."""
+        with self._lock:
+            code_of, all_keys = self._code_of, self._keys
+            out = []
+            for k in keys:
+                c = code_of.get(k)
+                if c is None:
+                    c = len(all_keys)
+                    code_of[k] = c
+                    all_keys.append(k)
+                out.append(c)
+        return np.asarray(out, dtype=np.int64)
+
+    def code_of_value(self, value: Any) -> int:
+        return int(self.codes_of_keys([to_physical(self.data_type, value)])[0])
+
+    def code_of_key(self, key: Any) -> int:
+        """Code of a physical key, or -1 when absent."""
+        return self._code_of.get(key, -1)
+
+    def lookup_value(self, value: Any) -> int:
+        """Code of a Python value, or -1 when absent (nothing is added)."""
+        try:
+            key = to_physical(self.data_type, value)
+        except (TypeError, ValueError):
+            return -1
+        return self._code_of.get(key, -1)
+
+    def encode_arrow(self, array: pa.Array | pa.ChunkedArray, fill: Any) -> np.ndarray:
+        """Codes (int64) of an Arrow array; nulls become the code of `fill` (a Python value)."""
+        if isinstance(array, pa.ChunkedArray):
+            parts = [self.encode_arrow(chunk, fill) for chunk in array.chunks]
+            return np.concatenate(parts) if parts else np.empty(0, np.int64)
+        if not pa.types.is_dictionary(array.type):
+            array = pc.dictionary_encode(array)
+        indices = array.indices
+        lut = self.codes_of_keys(_arrow_keys(self.data_type, array.dictionary))
+        if indices.null_count:
+            fill_code = self.codes_of_keys([to_physical(self.data_type, fill)])[0]
+            lut = np.append(lut, fill_code)
+            indices = pc.fill_null(indices, len(lut) - 1)
+        idx = indices.to_numpy(zero_copy_only=False)
+        return lut[idx] if len(lut) else np.zeros(len(idx), np.int64)
+
+    def truncate(self, size: int) -> None:
+        """Forget the codes given since the dictionary had `size` entries (rollback)."""
+        with self._lock:
+            for k in self._keys[size:]:
+                del self._code_of[k]
+            del self._keys[size:]
+
+    # -- decoding and order ---------------------------------------------------------------
+    def python_values(self) -> np.ndarray:
+        """Object array: code -> Python value (cached while the dictionary does not grow)."""
+        n = len(self._keys)
+        cached = self._python_cache
+        if cached is None or cached[0] != n:
+            values = np.empty(n, dtype=object)
+            values[:] = [to_python(self.data_type, k) for k in self._keys[:n]]
+            cached = self._python_cache = (n, values)
+        return cached[1]
+
+    def sort_order(self) -> np.ndarray:
+        """Codes sorted by value (None first): the natural order of the members."""
+        n = len(self._keys)
+        cached = self._order_cache
+        if cached is None or cached[0] != n:
+            keys = self._keys[:n]
+            order = sorted(range(n), key=lambda c: (keys[c] is not None, keys[c] if keys[c] is not None else 0))
+            cached = self._order_cache = (n, np.asarray(order, dtype=np.int64))
+        return cached[1]
+
+    def ranks(self) -> np.ndarray:
+        """code -> position in the natural order."""
+        order = self.sort_order()
+        ranks = np.empty(len(order), dtype=np.int64)
+        ranks[order] = np.arange(len(order))
+        return ranks

@@ -1,0 +1,1 @@
+"""Query results: formatters and the pretty-printing frame."""
