@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .. import types as T
+from ..memory import pool
 from .arrow import cast_column
 
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")  # an unnamed pandas index saved as a column
@@ -56,11 +58,9 @@ def read_parquet(
     }
     tables = []
     for path in paths:
-        table = pq.read_table(
-            path,
-            columns=selected,
-            read_dictionary=[n for n in selected if _is_string(first.field(n).type)],
-        )
+        strings = [n for n in selected if _is_string(first.field(n).type)]
+        parquet = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=strings))
+        table = ds.dataset(path, format=parquet).to_table(columns=selected, memory_pool=pool())
         tables.append(
             pa.table(
                 {
@@ -69,7 +69,7 @@ def read_parquet(
                 }
             )
         )
-    return pa.concat_tables(tables).unify_dictionaries()
+    return pa.concat_tables(tables).unify_dictionaries(memory_pool=pool())
 
 
 def _is_string(arrow_type: pa.DataType) -> bool:

@@ -73,6 +73,9 @@ def format_values(values: Sequence[Any] | np.ndarray | pd.Series, pattern: str |
     arrays format each distinct value once; object arrays are sorted by kind in one pass.
     """
     fmt = _parse(pattern)
+    masked = _masked_numbers(values, fmt)
+    if masked is not None:
+        return masked
     array = _as_array(values)
     kind = array.dtype.kind
     if kind == "f":
@@ -95,6 +98,24 @@ def format_values(values: Sequence[Any] | np.ndarray | pd.Series, pattern: str |
 
 
 # --- input handling ---------------------------------------------------------------------------
+
+
+def _masked_numbers(values: Any, fmt: _Format) -> list[str] | None:
+    """Nullable numbers (``Int64``, ``Float64``, Arrow): the numeric batch path plus a mask."""
+    dtype = getattr(values, "dtype", None)
+    kind = getattr(dtype, "kind", "")
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if isinstance(dtype, np.dtype) or not kind or kind not in "iuf" or numpy_dtype is None:
+        return None
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    data = np.asarray(values.to_numpy(dtype=numpy_dtype, na_value=0))
+    if kind == "f":
+        missing = missing | np.isnan(data)
+    present = ~missing
+    texts = fmt.floats(data[present].tolist()) if kind == "f" else fmt.ints(data[present].tolist())
+    out = np.full(len(data), "", dtype=object)
+    out[present] = texts
+    return out.tolist()
 
 
 def _as_array(values: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
@@ -127,7 +148,7 @@ def _is_missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, (float, np.floating)):
-        return value != value
+        return math.isnan(value)
     if isinstance(value, np.datetime64):
         return bool(np.isnat(value))
     return False
@@ -144,7 +165,7 @@ def _format_objects(array: np.ndarray, fmt: _Format) -> list[str]:
         cls = value.__class__
         # The common kinds first, by exact class: isinstance chains cost more than the formatting.
         if cls is float:
-            if value == value:
+            if not math.isnan(value):
                 float_at.append(i)
                 floats.append(value)
             continue
@@ -197,7 +218,7 @@ def _java_decimal_text(shortest: str, negative: bool) -> str:
 
 def _java_double(value: float) -> str:
     """``Double.toString``: ``1.0``, ``0.001``, ``1.0E7``, ``1.0E-4``, ``NaN``, ``Infinity``."""
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
@@ -210,7 +231,7 @@ def _java_double(value: float) -> str:
 
 def _java_float(value: np.float32) -> str:
     """``Float.toString``: the shortest digits that identify the 32-bit value."""
-    if value != value or np.isinf(value) or value == 0:
+    if not np.isfinite(value) or value == 0:
         return _java_double(float(value))
     shortest = np.format_float_positional(abs(value), unique=True, trim="-")
     return _java_decimal_text(shortest, bool(value < 0))
@@ -288,7 +309,8 @@ def _parse(pattern: str | None) -> _Format:
     if pattern is None or pattern == "STRING":
         return _TEXT
     if not isinstance(pattern, str):
-        raise ValueError(f"A formatter must be a string such as 'DOUBLE[#,###.00]', not {pattern!r}.")
+        # A ValueError, not a TypeError: every bad formatter raises the same kind of error.
+        raise ValueError(f"A formatter must be a string such as 'DOUBLE[#,###.00]', not {pattern!r}.")  # noqa: TRY004
     match = re.fullmatch(r"(DOUBLE|INT|DATE)\[(.*)\]", pattern, flags=re.DOTALL)
     if match is None:
         raise ValueError(
@@ -450,11 +472,7 @@ def _number_layout(number: str) -> dict[str, Any]:
         left = n - 1
         zeros = 1
     total = left + zeros + right
-    if (
-        (decimal_at < 0 and right > 0)
-        or (decimal_at >= 0 and not left <= decimal_at <= left + zeros)
-        or grouping == 0
-    ):
+    if (decimal_at < 0 and right > 0) or (decimal_at >= 0 and not left <= decimal_at <= left + zeros) or grouping == 0:
         raise ValueError(f"malformed number {number!r}")
     effective_decimal = decimal_at if decimal_at >= 0 else total
     min_int = effective_decimal - left
@@ -510,12 +528,7 @@ class _NumberFormat(_Format):
     @property
     def _simple(self) -> bool:
         """Whether Python's own "," grouping and sign give Java's layout (most patterns)."""
-        return (
-            self.exp_digits is None
-            and self.min_int <= 1
-            and self.grouping in (0, 3)
-            and not self.decimal_always
-        )
+        return self.exp_digits is None and self.min_int <= 1 and self.grouping in (0, 3) and not self.decimal_always
 
     def floats(self, values: list[float]) -> list[str]:
         if not self._simple:
@@ -568,12 +581,14 @@ class _NumberFormat(_Format):
             negative = value < 0
             body = self._integer_body(abs(value) * self.multiplier)
         else:
-            if value != value:
+            if math.isnan(value):
                 return ""
             negative = value < 0 or (value == 0 and math.copysign(1.0, value) < 0)
             magnitude = abs(value) * self.multiplier
-            if isinstance(magnitude, float) and math.isinf(magnitude) or (
-                isinstance(magnitude, decimal.Decimal) and magnitude.is_infinite()
+            if (
+                isinstance(magnitude, float)
+                and math.isinf(magnitude)
+                or (isinstance(magnitude, decimal.Decimal) and magnitude.is_infinite())
             ):
                 body = "\u221e"  # Java's infinity symbol
             elif self.exp_digits is not None:
@@ -615,7 +630,7 @@ class _NumberFormat(_Format):
         digits, _, fraction = text.partition(".")
         return self._join(digits, self._trim(fraction))
 
-    def _scientific_body(self, magnitude: float | int | decimal.Decimal) -> str:
+    def _scientific_body(self, magnitude: float | decimal.Decimal) -> str:
         engineering = self.max_int > self.min_int and self.max_int > 1
         min_int = 1 if engineering else max(self.min_int, 1)
         significant = min_int + self.max_frac
@@ -725,7 +740,7 @@ def _date_token(letter: str, count: int) -> _Token:
             count, lambda v: _MONTHS[v.month - 1][0]
         )
     if letter in "Qq":
-        quarter: Callable[[Any], int] = lambda v: (v.month - 1) // 3 + 1  # noqa: E731
+        quarter: Callable[[Any], int] = lambda v: (v.month - 1) // 3 + 1
         if count <= 2:
             return _padded(quarter, count)
         return {3: lambda v: f"Q{quarter(v)}", 4: lambda v: _QUARTERS[quarter(v) - 1]}.get(

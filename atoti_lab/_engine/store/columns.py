@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import types as T
-from .dictionary import Dictionary, to_physical
+from ..memory import pool
+from .dictionary import Dictionary, code_dtype_for, to_physical
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def encode(spec: ColumnSpec, array: pa.ChunkedArray | pa.Array | None, n: int, d
         assert dictionary is not None
         if array is None:
             code = dictionary.codes_of_keys([to_physical(spec.data_type, spec.default)])[0]
-            return Encoded(np.full(n, code, np.int64))
+            return Encoded(np.full(n, code, code_dtype_for(len(dictionary))))
         return Encoded(dictionary.encode_arrow(array, spec.default))
     if kind == "num":
         dtype = T.NUMPY_DTYPES[spec.data_type]
@@ -75,7 +76,13 @@ def encode(spec: ColumnSpec, array: pa.ChunkedArray | pa.Array | None, n: int, d
                 return Encoded(np.full(n, np.nan, dtype))
             return Encoded(np.zeros(n, dtype), np.zeros(n, np.bool_))
         if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+            # concat_arrays, not combine_chunks: the latter ignores its memory_pool (pyarrow 26).
+            if array.num_chunks == 0:
+                array = pa.array([], array.type)
+            elif array.num_chunks == 1:
+                array = array.chunk(0)
+            else:
+                array = pa.concat_arrays(array.chunks, memory_pool=pool())
         if array.null_count:
             valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
             if spec.default is not None:

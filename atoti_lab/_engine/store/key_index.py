@@ -21,13 +21,15 @@ EMPTY = -1
 
 
 @njit(cache=True, nogil=True)
-def _dense_insert(slots: np.ndarray, base: int, keys: np.ndarray, rows: np.ndarray) -> int:
-    """Set slots[key - base] = row; returns the position of the first duplicate key or -1."""
+def _dense_insert(slots: np.ndarray, base: int, keys: np.ndarray, first_row: int) -> int:
+    """Set slots[key - base] = first_row + i. On a key already present, undo and return its position."""
     for i in range(keys.shape[0]):
         j = keys[i] - base
         if slots[j] != EMPTY:
+            for u in range(i):
+                slots[keys[u] - base] = EMPTY
             return i
-        slots[j] = rows[i]
+        slots[j] = first_row + i
     return -1
 
 
@@ -80,6 +82,7 @@ def _hash_find(slot_rows: np.ndarray, slot_keys: np.ndarray, parts: np.ndarray, 
 
 @njit(cache=True, nogil=True)
 def _hash_insert(slot_rows, slot_keys, parts, rows) -> int:
+    """Insert keys with their rows; on a key already present, return its position (not undone)."""
     for i in range(parts.shape[1]):
         s = _hash_find(slot_rows, slot_keys, parts, i)
         if slot_rows[s] != EMPTY:
@@ -120,21 +123,25 @@ def _last_occurrence(parts: np.ndarray) -> np.ndarray:
     return keep
 
 
+@njit(cache=True, nogil=True)
+def _dense_last_occurrence(keys: np.ndarray, lo: int, span: int) -> np.ndarray:
+    winner = np.full(span, -1, np.int64)
+    for i in range(keys.shape[0]):
+        winner[keys[i] - lo] = i  # the last writer wins
+    keep = np.empty(keys.shape[0], np.bool_)
+    for i in range(keys.shape[0]):
+        keep[i] = winner[keys[i] - lo] == i
+    return keep
+
+
 def last_occurrence(parts: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows of a batch that survive an upsert of the batch onto itself."""
     if parts.shape[0] == 1:
         keys = parts[0]
         lo, hi = (int(keys.min()), int(keys.max())) if len(keys) else (0, 0)
         if hi - lo < 4 * len(keys) + 1024:
-            # Dense keys: the last writer wins in a scatter, then keep the rows that won.
-            winner = np.full(hi - lo + 1, -1, np.int64)
-            winner[keys - lo] = np.arange(len(keys))
-            return winner[keys - lo] == np.arange(len(keys))
+            return _dense_last_occurrence(keys, lo, hi - lo + 1)
     return _last_occurrence(np.ascontiguousarray(parts, dtype=np.int64))
-
-
-class DuplicateKeyError(ValueError):
-    """Raised by insert when a key is already present (a bug in the caller: probe first)."""
 
 
 class DenseIndex:
@@ -174,15 +181,17 @@ class DenseIndex:
             lo, hi = min(lo, self.base), max(hi, self.base + len(self.slots) - 1)
         return hi - lo + 1 <= 4 * (self.count + len(keys)) + 4096
 
-    def insert(self, parts: np.ndarray, rows: np.ndarray) -> None:
+    def try_insert_range(self, parts: np.ndarray, first_row: int) -> int:
+        """Insert keys for rows first_row, first_row + 1, ...; returns -1, or (changing nothing)
+        the position of the first key already present."""
         keys = parts[0]
         if not len(keys):
-            return
+            return -1
         self._cover(int(keys.min()), int(keys.max()))
-        dup = _dense_insert(self.slots, self.base, keys, rows.astype(np.int32, copy=False))
-        if dup >= 0:
-            raise DuplicateKeyError(int(keys[dup]))
-        self.count += len(keys)
+        dup = _dense_insert(self.slots, self.base, keys, first_row)
+        if dup < 0:
+            self.count += len(keys)
+        return dup
 
     def probe(self, parts: np.ndarray) -> np.ndarray:
         return _dense_probe(self.slots, self.base, parts[0])
@@ -212,12 +221,30 @@ class HashIndex:
         self.slot_keys = np.zeros((self.n_parts, cap), np.int64)
         _hash_insert(self.slot_rows, self.slot_keys, np.ascontiguousarray(old_keys), old_rows)
 
-    def insert(self, parts: np.ndarray, rows: np.ndarray) -> None:
-        self._reserve(parts.shape[1])
-        dup = _hash_insert(self.slot_rows, self.slot_keys, np.ascontiguousarray(parts), rows.astype(np.int32, copy=False))
+    def try_insert_range(self, parts: np.ndarray, first_row: int) -> int:
+        """Like DenseIndex.try_insert_range."""
+        n = parts.shape[1]
+        self._reserve(n)
+        parts = np.ascontiguousarray(parts)
+        dup = _hash_insert(self.slot_rows, self.slot_keys, parts, np.arange(first_row, first_row + n, dtype=np.int32))
         if dup >= 0:
-            raise DuplicateKeyError(tuple(parts[:, dup]))
-        self.count += parts.shape[1]
+            # Take back the keys inserted before the duplicate: rebuild without them.
+            inserted = parts[:, :dup]
+            rows = _hash_probe(self.slot_rows, self.slot_keys, np.ascontiguousarray(inserted))
+            keep = np.ones(len(self.slot_rows), np.bool_)
+            keep[np.flatnonzero(np.isin(self.slot_rows, rows))] = False
+            self._rebuild(keep)
+            return dup
+        self.count += n
+        return -1
+
+    def _rebuild(self, keep: np.ndarray) -> None:
+        used = (self.slot_rows != EMPTY) & keep
+        rows, keys = self.slot_rows[used], self.slot_keys[:, used]
+        self.slot_rows = np.full(len(self.slot_rows), EMPTY, np.int32)
+        self.slot_keys = np.zeros_like(self.slot_keys)
+        _hash_insert(self.slot_rows, self.slot_keys, np.ascontiguousarray(keys), rows)
+        self.count = len(rows)
 
     def probe(self, parts: np.ndarray) -> np.ndarray:
         return _hash_probe(self.slot_rows, self.slot_keys, np.ascontiguousarray(parts))
@@ -237,17 +264,23 @@ class KeyIndex:
     def count(self) -> int:
         return self.impl.count
 
-    def insert(self, parts: np.ndarray, rows: np.ndarray) -> None:
+    def try_insert_range(self, parts: np.ndarray, first_row: int) -> int:
+        """Insert the keys of rows first_row... (consecutive, as appends are); -1 when done, else
+        the position of the first key already present in the index or earlier in `parts` (and
+        nothing was inserted)."""
         if isinstance(self.impl, DenseIndex) and not self.impl.fits(parts[0]):
             self._to_hash()
-        self.impl.insert(parts, rows)
+        return self.impl.try_insert_range(parts, first_row)
 
     def _to_hash(self) -> None:
         dense = self.impl
         assert isinstance(dense, DenseIndex)
         used = np.flatnonzero(dense.slots != EMPTY)
         hashed = HashIndex(1)
-        hashed.insert((used + dense.base).reshape(1, -1).astype(np.int64), dense.slots[used])
+        hashed._reserve(len(used))
+        _hash_insert(hashed.slot_rows, hashed.slot_keys, (used + dense.base).reshape(1, -1).astype(np.int64),
+                     dense.slots[used])
+        hashed.count = len(used)
         self.impl = hashed
 
     def probe(self, parts: np.ndarray) -> np.ndarray:

@@ -164,7 +164,9 @@ class TableStore:
             for name, spec in self.columns.items()
         }
         parts = None
-        if self.keys:
+        if len(self.keys) == 1:
+            parts = key_part(self.columns[self.keys[0]], encoded[self.keys[0]].values).reshape(1, -1)
+        elif self.keys:
             parts = np.empty((len(self.keys), n), np.int64)
             for i, k in enumerate(self.keys):
                 parts[i] = key_part(self.columns[k], encoded[k].values)
@@ -198,13 +200,19 @@ class TableStore:
             return 0
         self._widen_codes()
         if self.index is None:
-            self._append(batch.columns, np.arange(batch.n), batch.n)
+            self._append(batch.columns, None, batch.n)
             return batch.n
         parts = batch.key_parts
         assert parts is not None
+        first = self.row_count
+        # Fast path, the common one: every key is new and appears once in the batch.
+        if self.index.count == 0 or (self.index.probe(parts) < 0).all():
+            if self.index.try_insert_range(parts, first) < 0:
+                self._append(batch.columns, None, batch.n)
+                return batch.n
         keep = last_occurrence(parts)
-        positions = np.flatnonzero(keep) if not keep.all() else np.arange(batch.n)
-        parts = parts[:, positions] if len(positions) != batch.n else parts
+        positions = np.flatnonzero(keep)
+        parts = np.ascontiguousarray(parts[:, positions])
         rows = self.index.probe(parts)
         existing = rows >= 0
         if existing.any():
@@ -212,9 +220,9 @@ class TableStore:
         new = ~existing
         n_new = int(new.sum())
         if n_new:
-            first = self.row_count
+            failed = self.index.try_insert_range(np.ascontiguousarray(parts[:, new]), first)
+            assert failed < 0, "keys were de-duplicated and probed"
             self._append(batch.columns, positions[new], n_new)
-            self.index.insert(np.ascontiguousarray(parts[:, new]), np.arange(first, first + n_new, dtype=np.int64))
         return len(positions)
 
     def _widen_codes(self) -> None:
@@ -226,11 +234,12 @@ class TableStore:
                     seg.arrays = {**seg.arrays, name: seg.arrays[name].astype(np.int32)}
                     seg.epoch += 1
 
-    def _append(self, columns: dict[str, Encoded], positions: np.ndarray, n: int) -> None:
-        """Add rows at the end (so their row ids follow the current last one)."""
+    def _append(self, columns: dict[str, Encoded], positions: np.ndarray | None, n: int) -> None:
+        """Add rows (those at `positions` of the batch, or all) at the end, so their row ids
+        follow the current last one."""
+        take_all = positions is None
         if n >= TAIL_ROWS // 2:
             # A big batch becomes its own segment, exactly sized; the current tail is sealed.
-            take_all = len(positions) == n and n == (positions[-1] + 1) and positions[0] == 0
             arrays, valid = {}, {}
             for name, enc in columns.items():
                 vals = enc.values if take_all else enc.values[positions]
@@ -240,6 +249,8 @@ class TableStore:
             self.segments = [*self.segments, Segment(n, n, arrays, valid)]
             self._tail = None
             return
+        if positions is None:
+            positions = np.arange(n)
         start = 0
         while start < n:
             tail = self._tail
@@ -342,7 +353,8 @@ class TableStore:
             parts = np.empty((len(self.keys), n), np.int64)
             for i, k in enumerate(self.keys):
                 parts[i] = key_part(self.columns[k], self.column_values(k, snap)[0])
-            index.insert(parts, np.arange(n, dtype=np.int64))
+            failed = index.try_insert_range(parts, 0)
+            assert failed < 0, "stored keys are unique"
         self.index = index
 
     def lookup(self, key_values: Sequence[Sequence[Any]]) -> np.ndarray:

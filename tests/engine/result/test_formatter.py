@@ -159,6 +159,10 @@ def test_int_arrays_and_nullable_ints() -> None:
     nullable = pd.array([1234, None, -1], dtype="Int64")
     assert format_values(nullable, "INT[#,###]") == ["1,234", "", "-1"]
     assert format_values(pd.Series(nullable), "DOUBLE[#,###.00]") == ["1,234.00", "", "-1.00"]
+    floats = pd.array([1.25, None, 2.5], dtype="Float64")
+    assert format_values(floats, "DOUBLE[0.0]") == ["1.2", "", "2.5"]
+    arrow = pd.Series([1234, None], dtype="int64[pyarrow]")
+    assert format_values(arrow, "INT[#,###]") == ["1,234", ""]
 
 
 def test_mixed_object_column() -> None:
