@@ -40,6 +40,9 @@ _registry_lock = threading.Lock()
 
 def _close_resources(state: dict[str, Any]) -> None:
     """Free what a session holds; runs on close() and when the session is garbage collected."""
+    server = state.pop("server", None)
+    if server is not None:
+        server.stop()
     handler = state.pop("handler", None)
     logger = state.get("logger")
     if handler is not None and logger is not None:
@@ -85,10 +88,10 @@ class Session:
         self._closed = False
         self._state: dict[str, Any] = {"closed_event": threading.Event()}
         self._log = self._make_logger(config.logging)
-        self._port = config.port
         if name is not None:
             self._replace_running(name)
         self._finalizer = weakref.finalize(self, _close_resources, self._state)
+        self._server = self._start_server(config.port)
         self._log.info("Session %s started (name=%r)", self._id, name)
 
     @classmethod
@@ -97,6 +100,14 @@ class Session:
         return cls(name=None, _config=config or SessionConfig())
 
     # -- lifecycle ------------------------------------------------------------------------------
+    def _start_server(self, port: int) -> Any:
+        from ._server import ServerHandle, create_app
+
+        # The app holds a weak reference so that an unused session can still be garbage collected.
+        server = ServerHandle.start(create_app(_SessionProxy(self)), port=port, logger=self._log)
+        self._state["server"] = server
+        return server
+
     def _replace_running(self, name: str) -> None:
         # Notebooks re-run cells: a new session with a running one's name replaces it.
         with _registry_lock:
@@ -155,7 +166,13 @@ class Session:
 
     @property
     def port(self) -> int:
-        return self._port
+        """The port the session's web app and HTTP API listen on."""
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """The base URL of the session's web app and HTTP API."""
+        return self._server.url
 
     @property
     def logs_path(self) -> Path:
@@ -314,6 +331,19 @@ class Session:
         )
         with self.tables.data_transaction():
             yield
+
+
+class _SessionProxy:
+    """What the server sees of a session: its attributes, through a weak reference."""
+
+    def __init__(self, session: Session) -> None:
+        self._ref = weakref.ref(session)
+
+    def __getattr__(self, name: str) -> Any:
+        session = self._ref()
+        if session is None:
+            raise SessionClosedError("The session was garbage collected.")
+        return getattr(session, name)
 
 
 def _data_types_arg(data_types: Mapping[str, str] | None, types: Mapping[str, str] | None) -> dict[str, str]:

@@ -232,3 +232,30 @@ def test_no_warnings_for_clean_loads(session):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         session.read_pandas(pd.DataFrame({"a": [1]}), table_name="T")
+
+
+def test_session_serves_http_on_its_port_and_frees_it():
+    import socket
+
+    import httpx
+
+    session = tt.Session.start()
+    url, port = session.url, session.port
+    assert port > 0 and url == f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{url}/versions/rest").status_code == 200
+    session.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # the port is free again
+
+
+def test_unreferenced_session_is_closed_by_the_garbage_collector():
+    import gc
+    import socket
+
+    session = tt.Session(name="collected")
+    port, log = session.port, session.logs_path
+    del session
+    gc.collect()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+    assert "started" in log.read_text()

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import types as T
 from ..backends.memory import execute
-from ..backends.memory.kernels import EXCLUDED, Accumulator, Shape
+from ..backends.memory.kernels import EXCLUDED, Accumulator, Shape, lanes_for
 from ..expr.condition import And, ColumnRef, Compare, IsIn, IsNull, LevelRef, Node, Not, Or, conjuncts, subjects
 from ..expr.measure import Agg, Col, Lit, MeasureRef, Op, columns_of
 from ..model.cube import CubeModel, HierarchyDef, LevelDef
 from ..store.database import Store
-from ..store.encoded import column_codes
+from ..store.encoded import code_counts, column_codes
 from .evaluate import Vec, evaluate, finalize, is_integer_type, leaf_aggregates, result_type
 from .levels import LevelMembers, LevelResolver, join_path
 
@@ -233,7 +233,9 @@ class QueryRunner:
             if ref.table == base:
                 spec_ = base_store.columns[ref.column]
                 value_slots.append(("direct", ref.column))
-                value_nullable[j] = spec_.nullable
+                # Missing values: NaN in float columns, a validity mask in integer ones.
+                has_mask = any(v is not None for v in snap.valid[ref.column])
+                value_nullable[j] = has_mask or (spec_.nullable and spec_.data_type in (T.FLOAT, T.DOUBLE))
             else:
                 source, table = self._joined_values(ref)
                 if source not in code_sources:
@@ -286,23 +288,35 @@ class QueryRunner:
                          for j, (kind, payload) in enumerate(value_slots)),
             operands=tuple(operands),
             accumulators=tuple(accumulators),
+            count_rows=any(leaf.func == "count" or leaf.operand is None for leaf in fused),
+            lanes=1,
         )
+        keyed = [s for s in code_sources if s in luts]
+        # One grouping column and no filter on it: aggregate by its codes, fold into cells after.
+        direct = len(keyed) == 1 and not (luts[keyed[0]] < 0).any()
+        width = len(luts[keyed[0]]) if direct else n_cells
+        shape = replace(shape, direct=direct, lanes=lanes_for(width))
         codes_per_source = {s: column_codes(base_store, s, snap)[1] for s in code_sources}
         segments = []
         for i, length in enumerate(snap.lengths):
             seg_values, seg_valid = [], []
-            for kind, payload in value_slots:
+            for j, (kind, payload) in enumerate(value_slots):
                 if kind == "direct":
                     seg_values.append(snap.columns[payload][i])
                     v = snap.valid[payload][i]
-                    seg_valid.append(v if v is not None else np.ones(length, np.bool_))
+                    seg_valid.append(v if v is not None or j not in valid_columns else np.ones(length, np.bool_))
                 else:
                     seg_values.append(payload[1])
                     seg_valid.append(None)
             segments.append(execute.SegmentInput(length, [codes_per_source[s][i] for s in code_sources],
                                                  seg_values, seg_valid))
-        key_luts = [luts[s] for s in code_sources if s in luts]
-        acc = execute.run(shape, key_luts, segments, n_cells, acc_dtypes)
+        if direct:
+            acc = execute.run(shape, [], segments, width, acc_dtypes)
+            acc = _fold_codes(acc, shape, luts[keyed[0]], n_cells,
+                              None if shape.count_rows else code_counts(base_store, keyed[0], snap))
+        else:
+            key_luts = [_narrow(luts[s], n_cells) for s in keyed]
+            acc = execute.run(shape, key_luts, segments, n_cells, acc_dtypes)
 
         distinct = {leaf: self._distinct_pairs(leaf, luts, code_sources, codes_per_source, snap)
                     for leaf in leaves if leaf.func == "count_distinct"}
@@ -310,8 +324,6 @@ class QueryRunner:
         cells = np.flatnonzero(acc.rows > 0)
         if spec.include_empty_rows and groups:
             cells = self._empty_rows(groups, cells, strides, cards)
-        rows_of = [(np.arange(len(cells)), cells)]  # (row positions, cell ids) per aggregation level
-        prefix_of_row = [len(groups)] * len(cells)
 
         # Cell accumulators of the leaf cells, compacted; totals regroup them by prefix.
         leaf_state = _State(acc.rows[cells], [a[cells] for a in acc.arrays],
@@ -324,12 +336,10 @@ class QueryRunner:
                     continue
                 key = cells // strides[p - 1] if p else np.zeros(len(cells), np.int64)
                 states.append((p, key, leaf_state.regroup(key, accumulators)))
-        del rows_of, prefix_of_row
 
         # Row order: members in order, each total or subtotal before the rows it sums.
         blocks_index: list[np.ndarray] = [[] for _ in groups]  # type: ignore[misc]
         blocks_state: list[tuple[int, _State]] = []
-        sort_keys: list[np.ndarray] = []
         for p, keys, state in states:
             unique_keys = keys if p == len(groups) else np.unique(keys)
             idx = []
@@ -343,9 +353,12 @@ class QueryRunner:
             for i in range(len(groups)):
                 blocks_index[i].append(idx[i])
             blocks_state.append((p, state))
-            sort_keys.append(np.stack(idx) if groups else np.zeros((0, len(unique_keys)), np.int64))
         member_index = [np.concatenate(b) if b else np.empty(0, np.int64) for b in blocks_index]
-        order = np.lexsort(tuple(reversed(member_index))) if groups else np.arange(1)
+        if len(states) > 1:
+            # Totals sort before the members they sum: -1 comes first on each level.
+            order = np.lexsort(tuple(reversed(member_index)))
+        else:
+            order = np.arange(len(cells))  # cells are numbered in member order already
 
         values: dict[str, Vec] = {}
         types: dict[str, str] = {}
@@ -448,6 +461,34 @@ class QueryRunner:
             return cache[ref]
 
         return measure(name)
+
+
+def _narrow(lut: np.ndarray, n_cells: int) -> np.ndarray:
+    """int32 lookup tables when cells allow: half the cache footprint in the scan."""
+    if n_cells >= 1 << 30:
+        return lut
+    return np.where(lut < 0, -(1 << 30), lut).astype(np.int32)
+
+
+def _fold_codes(acc: execute.Accumulated, shape: Shape, lut: np.ndarray, n_cells: int,
+                counts: np.ndarray | None) -> execute.Accumulated:
+    """Accumulators per source code -> per cell (several codes may share a member)."""
+
+    def fold(func: str, values: np.ndarray) -> np.ndarray:
+        if func in ("min", "max"):
+            fill = (np.inf if func == "min" else -np.inf) if values.dtype.kind == "f" else \
+                (np.iinfo(np.int64).max if func == "min" else np.iinfo(np.int64).min)
+            out = np.full(n_cells, fill, values.dtype)
+            (np.minimum if func == "min" else np.maximum).at(out, lut, values)
+            return out
+        out = np.zeros(n_cells, values.dtype)
+        np.add.at(out, lut, values)
+        return out
+
+    rows = fold("sum", acc.rows if counts is None else counts[: len(lut)])
+    arrays = [fold(a.func, arr) for a, arr in zip(shape.accumulators, acc.arrays)]
+    present = [fold("sum", p) if p is not None else None for p in acc.present]
+    return execute.Accumulated(rows, arrays, present)
 
 
 class _State:

@@ -60,3 +60,30 @@ def codes_by_row(store: TableStore, column: str, snap: TableSnapshot) -> tuple[D
     if not parts:
         return dictionary, np.empty(0, np.int64)
     return dictionary, np.concatenate(parts).astype(np.int64) if len(parts) > 1 else parts[0].astype(np.int64)
+
+
+def code_counts(store: TableStore, column: str, snap: TableSnapshot) -> np.ndarray:
+    """Rows per code of `column` (int64, one entry per dictionary code), cached per segment.
+
+    Queries grouping by one column learn which members have rows from this, instead of marking
+    cells row by row in the scan.
+    """
+    dictionary, parts = column_codes(store, column, snap)
+    size = len(dictionary)
+    total = np.zeros(size, np.int64)
+    with _lock:
+        cache = store.derived
+        for (uid, epoch), codes in zip(snap.segment_ids, parts):
+            key = ("counts", column, uid)
+            known = cache.get(key)
+            if known is None or known[0] != epoch or known[1] > len(codes):
+                known = (epoch, 0, np.zeros(0, np.int64))
+            epoch_, counted, counts = known
+            if counted < len(codes):
+                extra = np.bincount(codes[counted:], minlength=size)
+                if len(counts) < len(extra):
+                    counts = np.concatenate([counts, np.zeros(len(extra) - len(counts), np.int64)])
+                counts = counts + extra[: len(counts)] if len(extra) <= len(counts) else counts + extra
+                cache[key] = (epoch_, len(codes), counts)
+            total[: len(counts)] += counts[:size]
+    return total

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import Accumulator, Shape, compile_kernel, init_accumulator, merge_into
+from .kernels import Accumulator, Shape, compile_kernel, fold_lanes, init_accumulator, merge_into
 
 # Below this many rows a second thread costs more than it saves.
 PARALLEL_ROWS = 400_000
@@ -38,7 +38,7 @@ class SegmentInput:
 
 @dataclass
 class Accumulated:
-    rows: np.ndarray  # int64 per cell: contributing rows
+    rows: np.ndarray  # per cell: contributing rows (or 0/1 when the shape only marks cells)
     arrays: list[np.ndarray]
     present: list[np.ndarray | None]  # per accumulator: present-value counts where nullable
 
@@ -46,21 +46,24 @@ class Accumulated:
 def run(shape: Shape, luts: list[np.ndarray], segments: list[SegmentInput], n_cells: int,
         acc_dtypes: list[np.dtype]) -> Accumulated:
     kernel = compile_kernel(shape)
+    lanes = shape.lanes
 
     def fresh() -> Accumulated:
+        rows = np.zeros(n_cells * lanes, np.int64) if shape.count_rows else np.zeros(n_cells, np.uint8)
         return Accumulated(
-            rows=np.zeros(n_cells, np.int64),
-            arrays=[init_accumulator(a, n_cells, dt) for a, dt in zip(shape.accumulators, acc_dtypes)],
-            present=[np.zeros(n_cells, np.int64) if a.nullable else None for a in shape.accumulators],
+            rows=rows,
+            arrays=[init_accumulator(a, n_cells * lanes, dt) for a, dt in zip(shape.accumulators, acc_dtypes)],
+            present=[np.zeros(n_cells * lanes, np.int64) if a.nullable else None for a in shape.accumulators],
         )
 
     def call(seg: SegmentInput, lo: int, hi: int, out: Accumulated) -> None:
-        args: list[object] = [lo, hi, *seg.codes, *luts]
+        args: list[object] = [lo, hi, n_cells, *seg.codes, *luts]
         for j, (kind, _, has_valid) in enumerate(shape.values):
             args.append(seg.values[j])
             if has_valid:
                 args.append(seg.valid[j])
-        args.append(out.rows)
+        if shape.count_rows or not shape.direct:
+            args.append(out.rows)
         for a, acc in enumerate(shape.accumulators):
             args.append(out.arrays[a])
             if acc.nullable:
@@ -69,15 +72,9 @@ def run(shape: Shape, luts: list[np.ndarray], segments: list[SegmentInput], n_ce
 
     total = sum(s.length for s in segments)
     threads = _threads() if total >= PARALLEL_ROWS else 1
-    if threads == 1:
-        out = fresh()
-        for seg in segments:
-            if seg.length:
-                call(seg, 0, seg.length, out)
-        return out
     # Split the rows into equal ranges, one accumulator set per thread, then merge.
     ranges: list[list[tuple[SegmentInput, int, int]]] = [[] for _ in range(threads)]
-    per = -(-total // threads)
+    per = -(-total // threads) if total else 1
     t, filled = 0, 0
     for seg in segments:
         lo = 0
@@ -94,15 +91,29 @@ def run(shape: Shape, luts: list[np.ndarray], segments: list[SegmentInput], n_ce
         for seg, lo, hi in ranges[i]:
             call(seg, lo, hi, outs[i])
 
-    list(_executor().map(work, range(threads)))
+    if threads == 1:
+        work(0)
+    else:
+        list(_executor().map(work, range(threads)))
     out = outs[0]
     for other in outs[1:]:
-        out.rows += other.rows
+        if shape.count_rows:
+            out.rows += other.rows
+        else:
+            np.maximum(out.rows, other.rows, out=out.rows)
         for a, acc in enumerate(shape.accumulators):
             merge_into(acc, out.arrays[a], other.arrays[a])
             if acc.nullable:
                 out.present[a] += other.present[a]
-    return out
+    if shape.count_rows:
+        rows = fold_lanes(None, out.rows, lanes)
+    else:
+        rows = out.rows.astype(np.int64)  # 0/1 marks (unused in direct mode: counts come from the store)
+    return Accumulated(
+        rows=rows,
+        arrays=[fold_lanes(acc, arr, lanes) for acc, arr in zip(shape.accumulators, out.arrays)],
+        present=[fold_lanes(None, p, lanes) if p is not None else None for p in out.present],
+    )
 
 
 __all__ = ["Accumulator", "Accumulated", "SegmentInput", "Shape", "run"]
