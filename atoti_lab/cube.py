@@ -73,7 +73,10 @@ class Cube:
         if not isinstance(column, Column):
             raise TypeError(f"column must be a table column, got {column!r}.")
         if column.data_type not in (T.LOCAL_DATE, T.LOCAL_DATE_TIME, T.ZONED_DATE_TIME):
-            raise TypeError(f"Column {column._ref} is {column.data_type}, not a date: it cannot make a date hierarchy.")
+            raise ValueError(
+                f"Cannot create a date hierarchy from column {column._ref}: it is {column.data_type}, "
+                "not temporal (LocalDate, LocalDateTime or ZonedDateTime)."
+            )
         levels = dict(levels or {"Year": "y", "Month": "M", "Day": "d"})
         for pattern in levels.values():
             date_part_type(pattern)
@@ -188,13 +191,12 @@ def build_model(session: Session, base: Table, name: str, mode: str) -> CubeMode
             todo.append(join.target)
     for table_name, mapped in tables:
         store = db.tables[table_name]
-        if mode == "manual" and table_name != base.name:
-            continue
+        if mode == "manual":
+            break  # atoti: manual mode creates no hierarchy (only the count measure)
         for column, spec in store.columns.items():
             if column in mapped or spec.kind == "array":
                 continue
-            is_key = column in store.keys
-            if spec.kind == "dict" or (is_key and mode != "manual"):
+            if spec.kind == "dict" or column in store.keys:
                 level = LevelDef(column, ColumnRef(table_name, column), None, data_type=spec.data_type)
                 model.hierarchies[(table_name, column)] = HierarchyDef(table_name, column, (level,))
     model.measures["contributors.COUNT"] = MeasureDef("contributors.COUNT", Agg("count", None), T.LONG,

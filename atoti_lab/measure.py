@@ -143,6 +143,24 @@ class Measures(MutableMapping[str, Measure]):
             folder=old.folder if old else None, visible=old.visible if old else True,
             description=old.description if old else None,
         ))
+        self._retype_dependents(name)
+
+    def _retype_dependents(self, name: str) -> None:
+        """A redefinition can change the type of the measures built on it (long -> double)."""
+        model = self._cube._model
+        todo = [name]
+        while todo:
+            changed = todo.pop()
+            for other, definition in list(model.measures.items()):
+                if changed not in measure_refs(definition.node):
+                    continue
+                data_type = self._type(definition.node)
+                if data_type != definition.data_type:
+                    formatter = definition.formatter
+                    if formatter == default_pattern(definition.data_type):
+                        formatter = default_pattern(data_type)
+                    model.update_measure(other, data_type=data_type, formatter=formatter)
+                    todo.append(other)
 
     def _type(self, node: Node) -> str:
         model, db = self._cube._model, self._cube._session._database

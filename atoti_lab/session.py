@@ -306,8 +306,8 @@ class Session:
 
         mode="auto": a hierarchy for each key or non-numeric column, ``X.SUM`` and ``X.MEAN`` for
         each numeric column of the base table, and ``contributors.COUNT``;
-        "no_measures": the same hierarchies, no measures but the count; "manual": hierarchies for
-        the base table's non-numeric columns only.
+        "no_measures": the same hierarchies, no measures but the count; "manual": no hierarchy and
+        no measure but the count (define them yourself).
         """
         if not isinstance(base_table, Table):
             raise TypeError(f"create_cube() takes a table of the session, got {base_table!r}.")

@@ -6,8 +6,8 @@ by zero) is absent, and absence propagates through arithmetic, as atoti shows em
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -21,7 +21,7 @@ class Vec:
     present: np.ndarray  # bool
 
     @staticmethod
-    def constant(value: float | int, n: int) -> Vec:
+    def constant(value: float, n: int) -> Vec:
         dtype = np.int64 if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else np.float64
         return Vec(np.full(n, value, dtype), np.ones(n, np.bool_))
 
@@ -65,7 +65,7 @@ def finalize(func: str, total: np.ndarray | None, present: np.ndarray | None, ro
     """A leaf aggregate's cell values from its accumulators."""
     count = present if present is not None else rows
     if func == "count":
-        return Vec(rows.astype(np.int64), np.ones(len(rows), np.bool_))
+        return Vec(rows.astype(np.int64), rows > 0)  # a cell without rows is empty, not 0
     assert total is not None
     has = count > 0
     if func == "mean":

@@ -64,6 +64,10 @@ class LevelResolver:
         self._cache: dict[Any, LevelMembers] = {}
         self._snaps: dict[str, TableSnapshot] = {}
 
+    def new_snapshots(self) -> None:
+        """Forget the snapshots of the previous query (call under the store's read lock)."""
+        self._snaps.clear()
+
     def snapshot(self, table: str) -> TableSnapshot:
         snap = self._snaps.get(table)
         if snap is None:
@@ -84,7 +88,7 @@ class LevelResolver:
         found = self._cache.get(key)
         if found is not None:
             return found
-        final_dict, final_codes = self._follow(path, source, source_dict, level.column.column)
+        final_dict, final_codes = self.follow(path, source, source_dict, level.column.column)
         keys = [final_dict.key(int(c)) for c in final_codes] if len(final_codes) else []
         values = [to_python(final_dict.data_type, k) for k in keys]
         if level.transform is not None:
@@ -94,7 +98,7 @@ class LevelResolver:
         self._cache[key] = result
         return result
 
-    def _follow(self, path: list[Join], source: str, source_dict: Dictionary, column: str) -> tuple[Dictionary, np.ndarray]:
+    def follow(self, path: list[Join], source: str, source_dict: Dictionary, column: str) -> tuple[Dictionary, np.ndarray]:
         """For each code of the base `source` column: the code of the level column's value."""
         codes = np.arange(len(source_dict), dtype=np.int64)
         cur_dict = source_dict
@@ -131,46 +135,54 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
+_NUMERIC_PARTS = {
+    "y": lambda v: v.year, "u": lambda v: v.year, "M": lambda v: v.month, "L": lambda v: v.month,
+    "d": lambda v: v.day, "D": lambda v: v.timetuple().tm_yday, "w": lambda v: v.isocalendar()[1],
+    "Q": lambda v: (v.month - 1) // 3 + 1, "q": lambda v: (v.month - 1) // 3 + 1,
+    "H": lambda v: getattr(v, "hour", 0), "m": lambda v: getattr(v, "minute", 0),
+    "s": lambda v: getattr(v, "second", 0),
+}
+
+
+def _check_pattern(pattern: str) -> tuple[str, int]:
+    letter, width = pattern[:1], len(pattern)
+    if not pattern or pattern.strip(letter) or letter not in {*_NUMERIC_PARTS, "E", "e"}:
+        raise ValueError(
+            f"Unsupported date pattern {pattern!r}: use one Java DateTimeFormatter letter, repeated, "
+            "such as 'y', 'yyyy', 'QQQ', 'M', 'MM', 'MMM', 'd', 'w', 'EEEE', 'H'."
+        )
+    return letter, width
+
+
 def date_part(value: Any, pattern: str) -> Any:
-    """The part of a date named by a Java DateTimeFormatter pattern (y, M, QQQ, d, ...)."""
+    """The part of a date a Java DateTimeFormatter pattern names, typed as atoti types it: one
+    letter gives a number (y -> 2024), repeated letters a zero-padded string (MM -> "03"), and
+    names are strings (MMM -> "Mar", QQQ -> "Q1", EEEE -> "Monday")."""
+    letter, width = _check_pattern(pattern)
     if value is None:
         return None
     if not isinstance(value, (dt.date, dt.datetime)):
         raise TypeError(f"Date hierarchy levels need date values, got {value!r}.")
-    letter, width = pattern[0], len(pattern)
-    if pattern.strip(letter):
-        raise ValueError(f"Unsupported date pattern {pattern!r}: use one letter repeated, e.g. 'y', 'QQQ', 'M'.")
-    if letter in "yu":
-        return value.year
-    if letter in "ML":
-        if width >= 4:
-            return _MONTHS[value.month - 1]
-        if width == 3:
-            return _MONTHS[value.month - 1][:3]
-        return value.month
-    if letter in "Qq":
+    if letter in "ML" and width >= 3:
+        name = _MONTHS[value.month - 1]
+        return name if width >= 4 else name[:3]
+    if letter in "Qq" and width >= 3:
         q = (value.month - 1) // 3 + 1
-        return f"Q{q}" if width == 3 else (f"{q}st quarter" if width >= 4 else q)
-    if letter == "d":
-        return value.day
-    if letter == "D":
-        return value.timetuple().tm_yday
-    if letter == "w":
-        return value.isocalendar()[1]
-    if letter == "E":
-        return _DAYS[value.weekday()] if width >= 4 else _DAYS[value.weekday()][:3]
-    if letter == "H" and isinstance(value, dt.datetime):
-        return value.hour
-    if letter == "m" and isinstance(value, dt.datetime):
-        return value.minute
-    raise ValueError(f"Unsupported date pattern {pattern!r}.")
+        return f"Q{q}" if width == 3 else f"{q}{['st', 'nd', 'rd', 'th'][q - 1]} quarter"
+    if letter in "Ee":
+        name = _DAYS[value.weekday()]
+        return name if width >= 4 else name[:3]
+    number = _NUMERIC_PARTS[letter](value)
+    if width == 1:
+        return number
+    if letter in "yu" and width == 2:
+        return f"{number % 100:02d}"
+    return f"{number:0{width}d}"
 
 
 def date_part_type(pattern: str) -> str:
-    letter, width = pattern[0], len(pattern)
-    if letter in "ML" and width >= 3 or letter in "Qq" and width >= 3 or letter == "E":
-        return T.STRING
-    return T.INT
+    letter, width = _check_pattern(pattern)
+    return T.INT if width == 1 and letter in _NUMERIC_PARTS else T.STRING
 
 
 def _sort_key(value: Any) -> tuple:

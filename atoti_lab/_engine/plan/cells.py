@@ -1,0 +1,149 @@
+"""From per-cell accumulators to the rows of a result: totals, row order, measure values.
+
+Totals are re-aggregated from the leaf cells' accumulators (sums of sums, minimum of minima,
+union of distinct pairs), never from finished measure values, so MEAN and distinct counts are
+right at every level. Rows come in member order with each total before the rows it sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..backends.memory.kernels import Accumulator
+from ..expr.measure import Agg, MeasureRef, Node
+from .evaluate import Vec, evaluate, finalize
+
+
+class State:
+    """Accumulators of some cells (leaf cells, or totals built from them)."""
+
+    def __init__(self, rows: np.ndarray, arrays: list[np.ndarray], present: list[np.ndarray | None],
+                 pairs: dict[Agg, tuple[np.ndarray, np.ndarray]]) -> None:
+        self.rows, self.arrays, self.present, self.pairs = rows, arrays, present, pairs
+
+    def regroup(self, key: np.ndarray, accumulators: list[Accumulator]) -> State:
+        groups, inverse = np.unique(key, return_inverse=True)
+        n = len(groups)
+        rows = np.zeros(n, np.int64)
+        np.add.at(rows, inverse, self.rows)
+        arrays = []
+        for acc, arr in zip(accumulators, self.arrays):
+            if acc.func in ("min", "max"):
+                if arr.dtype.kind == "f":
+                    fill = np.inf if acc.func == "min" else -np.inf
+                else:
+                    fill = np.iinfo(np.int64).max if acc.func == "min" else np.iinfo(np.int64).min
+                out = np.full(n, fill, arr.dtype)
+                (np.minimum if acc.func == "min" else np.maximum).at(out, inverse, arr)
+            else:
+                out = np.zeros(n, arr.dtype)
+                np.add.at(out, inverse, arr)
+            arrays.append(out)
+        present = []
+        for p in self.present:
+            if p is None:
+                present.append(None)
+            else:
+                out = np.zeros(n, np.int64)
+                np.add.at(out, inverse, p)
+                present.append(out)
+        pairs = {}
+        for leaf, (cell_pos, codes) in self.pairs.items():
+            width = int(codes.max(initial=0)) + 1
+            merged = np.unique(inverse[cell_pos] * width + codes)
+            pairs[leaf] = (merged // width, merged % width)
+        return State(rows, arrays, present, pairs)
+
+    def distinct_counts(self, leaf: Agg) -> np.ndarray:
+        cell_pos, _ = self.pairs[leaf]
+        return np.bincount(cell_pos, minlength=len(self.rows)).astype(np.int64)
+
+
+def pairs_at(pairs: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (cell, code) pairs re-expressed against the positions of `cells`."""
+    cell_ids, codes = pairs
+    if not len(cells):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    pos = np.searchsorted(cells, cell_ids)
+    ok = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == cell_ids)
+    return pos[ok], codes[ok]
+
+
+def empty_rows(hierarchy_of_level: list[tuple[str, str]], cells: np.ndarray, strides: list[int],
+               cards: list[int]) -> np.ndarray:
+    """include_empty_rows: every combination of the hierarchies' existing member paths."""
+    per_h: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(hierarchy_of_level):
+        per_h.setdefault(key, []).append(i)
+    combos = np.zeros(1, np.int64)
+    for idxs in per_h.values():
+        part = np.unique(sum(((cells // strides[i]) % max(cards[i], 1)) * strides[i] for i in idxs))
+        combos = (combos[:, None] + part[None, :]).ravel()
+    return np.unique(np.concatenate([combos, cells]))
+
+
+def rows_and_values(
+    states: list[tuple[int, np.ndarray, State]],
+    strides: list[int],
+    cards: list[int],
+    measures: list[str],
+    nodes: dict[str, Node],
+    leaf_value: Callable[[State, Agg], Vec],
+) -> tuple[list[np.ndarray], dict[str, Vec]]:
+    """Member indices per level (-1 on total rows) and measure values, in result row order.
+
+    `states` holds, per aggregation prefix p (p grouping levels kept), the cell keys of that
+    level and their accumulators.
+    """
+    n_levels = len(cards)
+    blocks: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
+    for p, keys, _ in states:
+        unique_keys = keys if p == n_levels else np.unique(keys)
+        for i in range(n_levels):
+            if i < p:
+                cell_ids = unique_keys * (strides[p - 1] if p else 1)
+                blocks[i].append((cell_ids // strides[i]) % max(cards[i], 1))
+            else:
+                blocks[i].append(np.full(len(unique_keys), -1, np.int64))
+    member_index = [np.concatenate(b) for b in blocks]
+    n_rows = sum(len(s.rows) for _, _, s in states)
+    if len(states) > 1:
+        # Totals sort before the members they sum: -1 comes first on each level.
+        order = np.lexsort(tuple(reversed(member_index)))
+    else:
+        order = np.arange(n_rows)  # leaf cells are numbered in member order already
+
+    values: dict[str, Vec] = {}
+    for name in measures:
+        parts = [_measure(name, nodes, state, leaf_value) for _, _, state in states]
+        values[name] = Vec(np.concatenate([v.values for v in parts])[order],
+                           np.concatenate([v.present for v in parts])[order])
+    return [m[order] for m in member_index], values
+
+
+def _measure(name: str, nodes: dict[str, Node], state: State, leaf_value: Callable[[State, Agg], Vec]) -> Vec:
+    n = len(state.rows)
+    cache: dict[str, Vec] = {}
+
+    def measure(ref: str) -> Vec:
+        if ref not in cache:
+            cache[ref] = evaluate(nodes[ref], lambda agg: leaf_value(state, agg), measure, n)
+        return cache[ref]
+
+    return evaluate(MeasureRef(name), lambda agg: leaf_value(state, agg), measure, n)
+
+
+def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:
+    """A leaf aggregate's values on the cells of `state`."""
+    if agg.func == "count_distinct":
+        counts = state.distinct_counts(agg)
+        return Vec(counts, counts > 0)
+    if agg.operand is None or agg.func == "count":
+        return finalize("count", None, None, state.rows, True)
+    a = acc_of_leaf[agg]
+    return finalize(agg.func, state.arrays[a], state.present[a], state.rows, integer_operand(agg.operand))
+
+
+__all__ = ["State", "empty_rows", "leaf_values", "pairs_at", "rows_and_values"]
