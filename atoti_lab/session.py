@@ -32,6 +32,8 @@ from .data_load import CsvLoad
 from .errors import SessionClosedError
 from .table import Table, csv_options
 from .tables import Tables
+from .watch import Watcher
+from .watch import watch as _watch
 
 _ids = itertools.count(1)
 _running_by_name: dict[str, weakref.ref[Session]] = {}
@@ -320,6 +322,11 @@ class Session:
         self._log.info("Created cube %r over %r (%d hierarchies, %d measures)", name, base_table.name,
                        len(model.hierarchies), len(model.measures))
         return cube
+
+    def watch(self, path_or_glob: Path | str, table: Table | str, /, **kwargs: Any) -> Watcher:
+        return _watch(self, path_or_glob, table, **kwargs)
+
+    watch.__doc__ = _watch.__doc__
 
     @contextmanager
     def start_transaction(self) -> Iterator[None]:
