@@ -11,8 +11,8 @@ from ._condition import Condition
 from ._jupyter import _jupyter_server_extension_points
 from ._version import __version__
 from .column import Column
-from .cube import Cube
 from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
+from .cube import Cube
 from .data_load import CsvLoad, ParquetLoad
 from .hierarchy import Hierarchy
 from .level import Level

@@ -62,8 +62,8 @@ class Operand:
     def __abs__(self) -> Operand: return wrap(Op("abs", (self._operand_node,)))
 
 
-class ColumnOperation(Operand):
-    """A row-level expression of columns, e.g. ``table["Qty"] * table["Price"]``."""
+class Expression(Operand):
+    """An operand built from others: it holds its IR node."""
 
     def __init__(self, node: Node) -> None:
         self._node = node
@@ -75,4 +75,8 @@ class ColumnOperation(Operand):
     def __repr__(self) -> str:
         from ._engine.expr.measure import describe
 
-        return describe(self._node)
+        return f"{type(self).__name__}({describe(self._node)})"
+
+
+class ColumnOperation(Expression):
+    """A row-level expression of columns, e.g. ``table["Qty"] * table["Price"]``."""

@@ -23,7 +23,7 @@ def _agg(func: str, operand: Any, scope: Any) -> MeasureDescription:
     return MeasureDescription(Agg(func, node))
 
 
-def sum(operand: Any, /, *, scope: Any = None) -> MeasureDescription:  # noqa: A001 - atoti's name
+def sum(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """Sum of the values of the rows of each cell."""
     return _agg("sum", operand, scope)
 
@@ -33,11 +33,11 @@ def mean(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     return _agg("mean", operand, scope)
 
 
-def min(operand: Any, /, *, scope: Any = None) -> MeasureDescription:  # noqa: A001
+def min(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     return _agg("min", operand, scope)
 
 
-def max(operand: Any, /, *, scope: Any = None) -> MeasureDescription:  # noqa: A001
+def max(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     return _agg("max", operand, scope)
 
 

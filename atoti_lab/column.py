@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._condition import Condition
-from ._engine.expr.condition import ColumnRef, Compare, IsIn, IsNull
+from ._condition import ConditionSubject
+from ._engine.expr.condition import ColumnRef
 from ._engine.expr.measure import Col, Node
 from ._operation import Operand
 
@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from .table import Table
 
 
-class Column(Operand):
+class Column(ConditionSubject, Operand):
     """A column of a table: ``table["Price"]``; arithmetic on columns builds row expressions."""
 
-    __slots__ = ("_table", "_name")
+    __slots__ = ("_name", "_table")
 
     def __init__(self, table: Table, name: str) -> None:
         self._table = table
@@ -35,7 +35,7 @@ class Column(Operand):
         return Col(self._ref)
 
     @property
-    def _spec(self):  # noqa: ANN202 - engine type kept out of the public signature
+    def _spec(self):
         return self._table._store.columns[self._name]
 
     @property
@@ -48,37 +48,12 @@ class Column(Operand):
         """The value stored in place of a missing one (None: the column is nullable)."""
         return self._spec.default
 
-    def _compare(self, op: str, other: Any) -> Condition:
-        value = other._ref if isinstance(other, Column) else other
-        return Condition(Compare(self._ref, op, value))
+    @property
+    def _subject(self) -> ColumnRef:
+        return self._ref
 
-    def __eq__(self, other: object) -> Condition:  # type: ignore[override]
-        return self._compare("==", other)
-
-    def __ne__(self, other: object) -> Condition:  # type: ignore[override]
-        return self._compare("!=", other)
-
-    def __lt__(self, other: Any) -> Condition:
-        return self._compare("<", other)
-
-    def __le__(self, other: Any) -> Condition:
-        return self._compare("<=", other)
-
-    def __gt__(self, other: Any) -> Condition:
-        return self._compare(">", other)
-
-    def __ge__(self, other: Any) -> Condition:
-        return self._compare(">=", other)
-
-    def isin(self, *values: Any) -> Condition:
-        """Rows whose value is one of `values`."""
-        if len(values) == 1 and isinstance(values[0], (list, tuple, set, frozenset)):
-            values = tuple(values[0])
-        return Condition(IsIn(self._ref, tuple(values)))
-
-    def isnull(self) -> Condition:
-        """Rows where the value is missing."""
-        return Condition(IsNull(self._ref))
+    def _operand(self, value: Any) -> Any:
+        return value._ref if isinstance(value, Column) else value
 
     def __hash__(self) -> int:
         return hash(self._ref)

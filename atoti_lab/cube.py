@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -91,7 +91,7 @@ class Cube:
         self,
         *measures: Measure,
         context: Mapping[str, Any] | None = None,
-        filter: Condition | None = None,  # noqa: A002 - atoti's name
+        filter: Condition | None = None,
         include_empty_rows: bool = False,
         include_totals: bool = False,
         levels: Sequence[Level] | Level = (),

@@ -7,8 +7,8 @@ tuple: ``h["Dimension", "Hierarchy"]``, ``l["Hierarchy", "Level"]`` or
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Iterator, TypeVar
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._engine.expr.condition import LevelRef
 from ._engine.model.cube import HierarchyDef, LevelDef

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._condition import Condition
-from ._engine.expr.condition import Compare, IsIn, IsNull, LevelRef
+from ._condition import ConditionSubject
+from ._engine.expr.condition import LevelRef
 from ._engine.model.cube import LevelDef, Order
 from .order import CustomOrder, NaturalOrder
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .cube import Cube
 
 
-class Level:
+class Level(ConditionSubject):
     """A level: ``cube.levels["Country"]``."""
 
     __slots__ = ("_cube", "_ref")
@@ -64,34 +64,9 @@ class Level:
                        for lvl in h.levels)
         self._cube._model.update_hierarchy(h.key, levels=levels)
 
-    def _compare(self, op: str, value: Any) -> Condition:
-        return Condition(Compare(self._ref, op, value))
-
-    def __eq__(self, value: object) -> Condition:  # type: ignore[override]
-        return self._compare("==", value)
-
-    def __ne__(self, value: object) -> Condition:  # type: ignore[override]
-        return self._compare("!=", value)
-
-    def __lt__(self, value: Any) -> Condition:
-        return self._compare("<", value)
-
-    def __le__(self, value: Any) -> Condition:
-        return self._compare("<=", value)
-
-    def __gt__(self, value: Any) -> Condition:
-        return self._compare(">", value)
-
-    def __ge__(self, value: Any) -> Condition:
-        return self._compare(">=", value)
-
-    def isin(self, *members: Any) -> Condition:
-        if len(members) == 1 and isinstance(members[0], (list, tuple, set, frozenset)):
-            members = tuple(members[0])
-        return Condition(IsIn(self._ref, tuple(members)))
-
-    def isnull(self) -> Condition:
-        return Condition(IsNull(self._ref))
+    @property
+    def _subject(self) -> LevelRef:
+        return self._ref
 
     def __hash__(self) -> int:
         return hash(self._ref)

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from ._engine.expr.measure import Agg, Col, Lit, MeasureRef, Node, Op, describe, is_row_expression, measure_refs
 from ._engine.model.cube import MeasureDef
 from ._engine.plan.evaluate import result_type
 from ._engine.plan.levels import PathError, join_path
 from ._engine.result.formatter import default_pattern, validate_pattern
-from ._operation import Operand, to_node
+from ._operation import Expression, Operand, to_node
 
 if TYPE_CHECKING:
     from .cube import Cube
 
 
-class MeasureDescription(Operand):
+class MeasureDescription(Expression):
     """An unnamed measure: assign it to ``cube.measures[name]`` to use it."""
-
-    def __init__(self, node: Node) -> None:
-        self._node = node
-
-    @property
-    def _operand_node(self) -> Node:
-        return self._node
-
-    def __repr__(self) -> str:
-        return f"MeasureDescription({describe(self._node)})"
 
 
 class Measure(Operand):

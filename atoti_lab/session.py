@@ -9,10 +9,11 @@ import tempfile
 import threading
 import warnings
 import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,8 @@ from ._engine.load import paths as source_paths
 from ._engine.load.report import LoadIssue
 from ._engine.store.columns import ColumnSpec
 from ._engine.store.database import Store
-from .cube import Cube, Cubes, build_model
 from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
+from .cube import Cube, Cubes, build_model
 from .data_load import CsvLoad
 from .errors import SessionClosedError
 from .table import Table, csv_options
@@ -74,7 +75,7 @@ class Session:
         port: int = 0,
         user_content_storage: Path | str | UserContentStorageConfig | None = None,
         ready: bool = True,
-        logging: LoggingConfig | None = None,  # noqa: A002 - atoti's name
+        logging: LoggingConfig | None = None,
         **kwargs: Any,
     ) -> None:
         config = kwargs.pop("_config", None) or SessionConfig(

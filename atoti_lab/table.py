@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ class Table:
             rows = rows[:max_rows]
         return self._frame(rows, names, index=False)
 
-    def _filter_node(self, condition: Condition | None):  # noqa: ANN202
+    def _filter_node(self, condition: Condition | None):
         if condition is None:
             return None
         if not isinstance(condition, Condition):
@@ -200,7 +201,7 @@ class Table:
         data = arrow_source.table_from_rows(list(rows), self._target())
         self._load_arrow(data, "appended rows")
 
-    def drop(self, filter: Condition | None = None) -> int:  # noqa: A002 - atoti's name
+    def drop(self, filter: Condition | None = None) -> int:
         """Delete the rows satisfying `filter` (all rows when None). Returns how many were deleted."""
         removed = self._db.drop(self._name, self._filter_node(filter))
         self._session._log.info("Dropped %d rows from %r", removed, self._name)

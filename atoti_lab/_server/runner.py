@@ -12,8 +12,8 @@ True
 
 from __future__ import annotations
 
-import errno
 import asyncio
+import errno
 import logging
 import os
 import socket

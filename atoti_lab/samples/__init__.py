@@ -38,7 +38,7 @@ def sales_cube(session: Session) -> Cube:
     return cube
 
 
-def _revenue(sales, products):  # noqa: ANN001, ANN202 - public handles typed at the call site
+def _revenue(sales, products):
     from .. import agg
 
     return agg.sum(sales["Quantity"] * products["Unit price"])

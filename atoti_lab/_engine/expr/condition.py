@@ -41,17 +41,17 @@ class IsNull:
 
 @dataclass(frozen=True)
 class And:
-    parts: tuple["Node", ...]
+    parts: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    parts: tuple["Node", ...]
+    parts: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    part: "Node"
+    part: Node
 
 
 Node = Union[Compare, IsIn, IsNull, And, Or, Not]

@@ -38,7 +38,7 @@ class Lit:
 @dataclass(frozen=True)
 class Op:
     op: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Agg:
     """Aggregate `operand` (a row expression, or None for counting rows) over each cell's rows."""
 
     func: str
-    operand: "Node | None"
+    operand: Node | None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ so a result of hundreds of thousands of cells costs milliseconds.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

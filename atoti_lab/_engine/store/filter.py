@@ -7,7 +7,8 @@ codes are mapped through it: a filter costs one gather per row whatever the pred
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

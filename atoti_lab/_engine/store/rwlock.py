@@ -8,8 +8,8 @@ the write side is reentrant so that nested transactions work.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class RWLock:

@@ -13,8 +13,9 @@ record the old values, so that a transaction can be rolled back.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +33,7 @@ _segment_ids = itertools.count()
 
 
 class Segment:
-    __slots__ = ("length", "capacity", "arrays", "valid", "uid", "epoch")
+    __slots__ = ("arrays", "capacity", "epoch", "length", "uid", "valid")
 
     def __init__(self, length: int, capacity: int, arrays: dict[str, np.ndarray], valid: dict[str, np.ndarray]) -> None:
         self.uid = next(_segment_ids)  # identity for caches of values derived from the rows
@@ -41,6 +42,16 @@ class Segment:
         self.capacity = capacity
         self.arrays = arrays  # column -> array of `capacity` entries, the first `length` in use
         self.valid = valid  # column -> validity of an integer column holding missing values
+
+    def write(self, at: slice | np.ndarray, columns: dict[str, Encoded], rows: np.ndarray) -> None:
+        """Store rows `rows` of an encoded batch at positions `at` of this segment."""
+        for name, enc in columns.items():
+            self.arrays[name][at] = enc.values[rows]
+            if enc.valid is not None or name in self.valid:
+                if name not in self.valid:
+                    # First missing value of this column here: every earlier row was present.
+                    self.valid = {**self.valid, name: np.ones(self.capacity, np.bool_)}
+                self.valid[name][at] = enc.valid[rows] if enc.valid is not None else True
 
     def state(self) -> tuple:
         return (self, self.length, self.capacity, dict(self.arrays), dict(self.valid), self.epoch)
@@ -259,14 +270,7 @@ class TableStore:
             if tail.capacity - tail.length < n - start and tail.capacity < TAIL_ROWS:
                 self._grow(tail, min(TAIL_ROWS, max(tail.capacity * 2, tail.length + n - start)))
             k = min(tail.capacity - tail.length, n - start)
-            idx = positions[start : start + k]
-            at = slice(tail.length, tail.length + k)
-            for name, enc in columns.items():
-                tail.arrays[name][at] = enc.values[idx]
-                if enc.valid is not None or name in tail.valid:
-                    if name not in tail.valid:
-                        tail.valid = {**tail.valid, name: np.ones(tail.capacity, np.bool_)}
-                    tail.valid[name][at] = enc.valid[idx] if enc.valid is not None else True
+            tail.write(slice(tail.length, tail.length + k), columns, positions[start : start + k])
             tail.length += k
             start += k
 
@@ -314,12 +318,7 @@ class TableStore:
 
             undo.overwrites.append(restore)
             seg.epoch += 1
-            for name, enc in columns.items():
-                seg.arrays[name][offs] = enc.values[pos]
-                if enc.valid is not None or name in seg.valid:
-                    if name not in seg.valid:
-                        seg.valid = {**seg.valid, name: np.ones(seg.capacity, np.bool_)}
-                    seg.valid[name][offs] = enc.valid[pos] if enc.valid is not None else True
+            seg.write(offs, columns, pos)
 
     def drop_rows(self, masks: Sequence[np.ndarray]) -> int:
         """Remove the rows flagged in `masks` (one boolean array per segment). Returns rows removed."""
