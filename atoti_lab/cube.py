@@ -119,9 +119,9 @@ class Cube:
             if not isinstance(filter, Condition):
                 raise TypeError(f"filter must be a condition on levels, such as l['Country'] == 'France'; got {filter!r}.")
             node = filter._node
-            bad = [s for s in subjects(node) if not isinstance(s, LevelRef)]
+            bad = [s for s in subjects(node) if isinstance(s, ColumnRef)]
             if bad:
-                raise TypeError(f"Query filters are conditions on levels, not on {bad[0]}.")
+                raise TypeError(f"Query filters are conditions on levels or measures, not on column {bad[0]}.")
         spec = QuerySpec(
             measures=tuple(m.name for m in measures),
             levels=tuple(lvl._ref for lvl in levels),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._engine.expr.condition import LevelRef
+from ._condition import Condition
+from ._engine.expr.condition import And, Compare, LevelRef, Or
 from ._engine.model.cube import HierarchyDef, LevelDef
 from ._engine.plan.levels import PathError, join_path
 from .column import Column
@@ -90,6 +91,23 @@ class Hierarchy(Mapping[str, Level]):
     @visible.setter
     def visible(self, value: bool) -> None:
         self._cube._model.update_hierarchy(self._key, visible=bool(value))
+
+    def isin(self, *member_paths: tuple[Any, ...]) -> Condition:
+        """Members on any of `member_paths`, each a tuple of members from the top level down,
+        e.g. ``h["Geography"].isin(("America",), ("Europe", "Germany"))``."""
+        levels = list(self._def.levels)
+        alternatives = []
+        for path in member_paths:
+            path = tuple(path) if isinstance(path, (tuple, list)) else (path,)
+            if not path or len(path) > len(levels):
+                raise ValueError(
+                    f"A member path of hierarchy {self.name!r} has 1 to {len(levels)} members, got {path!r}."
+                )
+            tests = tuple(Compare(LevelRef(*self._key, lvl.name), "==", member) for lvl, member in zip(levels, path))
+            alternatives.append(tests[0] if len(tests) == 1 else And(tests))
+        if not alternatives:
+            raise ValueError("isin() needs at least one member path.")
+        return Condition(alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Hierarchy) and (self._cube, self._key) == (other._cube, other._key)

@@ -10,18 +10,28 @@ from ._engine.model.cube import MeasureDef
 from ._engine.plan.evaluate import result_type
 from ._engine.plan.levels import PathError, join_path
 from ._engine.result.formatter import default_pattern, validate_pattern
+from ._condition import ConditionSubject
 from ._operation import Expression, Operand, to_node
 
 if TYPE_CHECKING:
     from .cube import Cube
 
 
-class MeasureDescription(Expression):
+class MeasureDescription(ConditionSubject, Expression):
     """An unnamed measure: assign it to ``cube.measures[name]`` to use it."""
 
+    @property
+    def _subject(self) -> Node:
+        return self._node
 
-class Measure(Operand):
-    """A measure of a cube."""
+    def _operand(self, value: Any) -> Any:
+        return to_node(value) if hasattr(value, "_operand_node") else value
+
+    __hash__ = object.__hash__
+
+
+class Measure(ConditionSubject, Operand):
+    """A measure of a cube; comparing it (``m["Sales"] > 100``) builds a condition on its values."""
 
     def __init__(self, cube: Cube, name: str) -> None:
         self._cube = cube
@@ -30,6 +40,13 @@ class Measure(Operand):
     @property
     def _operand_node(self) -> Node:
         return MeasureRef(self._name)
+
+    @property
+    def _subject(self) -> Node:
+        return MeasureRef(self._name)
+
+    def _operand(self, value: Any) -> Any:
+        return to_node(value) if hasattr(value, "_operand_node") else value
 
     @property
     def _def(self) -> MeasureDef:

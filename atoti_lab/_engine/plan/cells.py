@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..backends.memory.kernels import Accumulator
-from ..expr.measure import Agg, MeasureRef, Node
+from ..expr.measure import Agg, Node
 from .evaluate import Vec, evaluate, finalize
 
 
@@ -88,11 +88,12 @@ def rows_and_values(
     states: list[tuple[int, np.ndarray, State]],
     strides: list[int],
     cards: list[int],
-    measures: list[str],
+    outputs: dict[str, Node],
     nodes: dict[str, Node],
     leaf_value: Callable[[State, Agg], Vec],
 ) -> tuple[list[np.ndarray], dict[str, Vec]]:
-    """Member indices per level (-1 on total rows) and measure values, in result row order.
+    """Member indices per level (-1 on total rows) and the values of `outputs` (measure
+    expressions by name), in result row order.
 
     `states` holds, per aggregation prefix p (p grouping levels kept), the cell keys of that
     level and their accumulators.
@@ -116,14 +117,14 @@ def rows_and_values(
         order = np.arange(n_rows)  # leaf cells are numbered in member order already
 
     values: dict[str, Vec] = {}
-    for name in measures:
-        parts = [_measure(name, nodes, state, leaf_value) for _, _, state in states]
+    for name, node in outputs.items():
+        parts = [_measure(node, nodes, state, leaf_value) for _, _, state in states]
         values[name] = Vec(np.concatenate([v.values for v in parts])[order],
                            np.concatenate([v.present for v in parts])[order])
     return [m[order] for m in member_index], values
 
 
-def _measure(name: str, nodes: dict[str, Node], state: State, leaf_value: Callable[[State, Agg], Vec]) -> Vec:
+def _measure(node: Node, nodes: dict[str, Node], state: State, leaf_value: Callable[[State, Agg], Vec]) -> Vec:
     n = len(state.rows)
     cache: dict[str, Vec] = {}
 
@@ -132,7 +133,7 @@ def _measure(name: str, nodes: dict[str, Node], state: State, leaf_value: Callab
             cache[ref] = evaluate(nodes[ref], lambda agg: leaf_value(state, agg), measure, n)
         return cache[ref]
 
-    return evaluate(MeasureRef(name), lambda agg: leaf_value(state, agg), measure, n)
+    return evaluate(node, lambda agg: leaf_value(state, agg), measure, n)
 
 
 def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:

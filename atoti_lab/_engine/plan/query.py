@@ -200,16 +200,21 @@ class QueryRunner:
         if n_cells > MAX_CELLS:
             raise QueryError(f"The query has {n_cells:,} possible cells, more than {MAX_CELLS:,}: "
                              "filter it or query fewer levels.")
+        level_conditions, measure_conditions = _split_filter(spec.filter)
         luts = self._grouping_tables(groups, strides)
-        masks = self._apply_filters(spec, grouping, luts, snap)
+        masks = self._apply_filters(level_conditions, grouping, luts, snap)
 
         nodes = {name: md.node for name, md in model.measures.items()}
-        unknown = [name for name in spec.measures if name not in nodes]
+        outputs: dict[str, Node] = {name: MeasureRef(name) for name in spec.measures}
+        for i, cond in enumerate(measure_conditions):
+            for j, operand in enumerate(_measure_operands(cond)):
+                outputs[f"\0condition{i}.{j}"] = operand
+        unknown = sorted({ref for node in outputs.values() for ref in _refs(node) if ref not in nodes})
         if unknown:
             raise QueryError(f"The cube has no measure {unknown[0]!r}.")
         leaves: list[Agg] = []
-        for name in spec.measures:
-            leaves += [leaf for leaf in leaf_aggregates(MeasureRef(name), nodes) if leaf not in leaves]
+        for node in outputs.values():
+            leaves += [leaf for leaf in leaf_aggregates(node, nodes) if leaf not in leaves]
         try:
             scanned = Scan(self, snap, luts, masks, n_cells).run(leaves)
         except ScanError as e:
@@ -233,7 +238,13 @@ class QueryRunner:
             return leaf_values(state, agg, scanned.acc_of_leaf,
                                lambda node: is_integer_type(self.operand_type(node)))
 
-        member_index, values = rows_and_values(states, strides, cards, list(spec.measures), nodes, leaf_value)
+        member_index, values = rows_and_values(states, strides, cards, outputs, nodes, leaf_value)
+        hidden = {k: values.pop(k) for k in list(values) if k.startswith("\0")}
+        if measure_conditions:
+            vec_of = {outputs[k]: v for k, v in hidden.items()}
+            keep = np.logical_and.reduce([_measure_test(c, vec_of) for c in measure_conditions])
+            member_index = [m[keep] for m in member_index]
+            values = {k: Vec(v.values[keep], v.present[keep]) for k, v in values.items()}
         if values and not spec.include_empty_rows:
             # Rows where every queried measure is empty are left out, as atoti does.
             keep = np.logical_or.reduce([v.present for v in values.values()])
@@ -252,11 +263,11 @@ class QueryRunner:
             lut += m.member_of_code * stride
         return luts
 
-    def _apply_filters(self, spec: QuerySpec, grouping: list, luts: dict[str, np.ndarray],
+    def _apply_filters(self, conditions: list[Node], grouping: list, luts: dict[str, np.ndarray],
                        snap: TableSnapshot) -> dict[str, tuple[np.ndarray, ...]]:
         """Fold level conditions into the lookup tables; returns row masks for the conditions that
         span several columns (each becomes one more keyed code array of the scan)."""
-        conditions = list(conjuncts(spec.filter)) if spec.filter is not None else []
+        conditions = list(conditions)
         grouped = {(r.dimension, r.hierarchy) for r, _, _ in grouping}
         filtered = {(s.dimension, s.hierarchy) for c in conditions for s in subjects(c)}
         for h in self.model.hierarchies.values():
@@ -304,6 +315,67 @@ class QueryRunner:
         if spec.data_type in (T.INT, T.LONG) and all(v is not None for v in raw):
             return source, np.array(raw, np.int64)
         return source, np.array([np.nan if v is None else v for v in raw], np.float64)
+
+
+def _split_filter(node: Node | None) -> tuple[list[Node], list[Node]]:
+    """The filter's conjuncts on levels (applied in the scan) and on measures (applied to rows)."""
+    levels, measures = [], []
+    for cond in conjuncts(node) if node is not None else ():
+        kinds = {isinstance(s, LevelRef) for s in subjects(cond)}
+        if kinds == {True}:
+            levels.append(cond)
+        elif kinds == {False}:
+            measures.append(cond)
+        else:
+            raise QueryError("A filter cannot mix levels and measures inside `|` or `~`: combine them with `&`.")
+    return levels, measures
+
+
+def _measure_operands(cond: Node) -> list[Any]:
+    """The measure expressions a measure condition compares (subjects, and measures compared to)."""
+    found: list[Any] = []
+    for n in conjuncts(cond) if not isinstance(cond, (Or, Not)) else [cond]:
+        if isinstance(n, (Or, And)):
+            parts = list(n.parts)
+        elif isinstance(n, Not):
+            parts = [n.part]
+        else:
+            parts = []
+        for p in parts:
+            found += [x for x in _measure_operands(p) if x not in found]
+        if isinstance(n, (Compare, IsIn, IsNull)):
+            for x in (n.subject, getattr(n, "value", None)):
+                if x is not None and not isinstance(x, (int, float, str, bool)) and x not in found:
+                    found.append(x)
+    return found
+
+
+def _refs(node: Node) -> set[str]:
+    from ..expr.measure import measure_refs
+
+    return {node.name} if isinstance(node, MeasureRef) else measure_refs(node)
+
+
+def _measure_test(cond: Node, vec_of: dict[Node, Vec]) -> np.ndarray:
+    """Rows whose measure values satisfy `cond` (an empty value satisfies nothing but isnull)."""
+    if isinstance(cond, And):
+        return np.logical_and.reduce([_measure_test(p, vec_of) for p in cond.parts])
+    if isinstance(cond, Or):
+        return np.logical_or.reduce([_measure_test(p, vec_of) for p in cond.parts])
+    if isinstance(cond, Not):
+        return ~_measure_test(cond.part, vec_of)
+    vec = vec_of[cond.subject]  # type: ignore[union-attr]
+    if isinstance(cond, IsNull):
+        return ~vec.present
+    if isinstance(cond, IsIn):
+        return vec.present & np.isin(vec.values, [v for v in cond.values if v is not None])
+    assert isinstance(cond, Compare)
+    other = vec_of.get(cond.value) if not isinstance(cond.value, (int, float)) else None
+    right = other.values if other is not None else cond.value
+    with np.errstate(invalid="ignore"):
+        result = _OPS[cond.op](vec.values, right)
+    present = vec.present & (other.present if other is not None else True)
+    return np.asarray(result, np.bool_) & present
 
 
 def _total_allowed(groups: list[GroupLevel], p: int) -> bool:
