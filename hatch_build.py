@@ -23,7 +23,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 MIN_NODE = (20, 0)
 STATIC = Path("atoti_lab", "static")
-REQUIRED = ("table.js", "table.css")
+REQUIRED = ("table.js", "table.css", "pivot.js", "pivot.css")
 SKIP_ENV = "ATOTI_LAB_SKIP_JS_BUILD"
 
 

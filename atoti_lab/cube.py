@@ -131,7 +131,13 @@ class Cube:
         )
         cells = self._cells(spec)
         formatters = {name: self._model.measures[name].formatter for name in spec.measures}
-        return to_frame(cells, mode=mode, formatters=formatters)
+
+        def widget() -> Any:
+            from .widgets.pivot import Pivot
+
+            return Pivot.from_query(self, measures, levels, filter=filter, include_totals=include_totals)
+
+        return to_frame(cells, mode=mode, formatters=formatters, context={"widget": widget})
 
     def _cells(self, spec: QuerySpec) -> Any:
         db = self._session._database

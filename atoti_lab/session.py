@@ -324,6 +324,20 @@ class Session:
                        len(model.hierarchies), len(model.measures))
         return cube
 
+    # -- widgets --------------------------------------------------------------------------------
+    @property
+    def widget(self) -> Any:
+        """A live pivot over the session's cube: return it from a notebook cell to display it."""
+        from .widgets.pivot import Pivot
+
+        return Pivot.of_session(self)
+
+    def visualize(self, name: str | None = None) -> Any:
+        """A live pivot over the session's cube, titled `name` (the older API of ``widget``)."""
+        from .widgets.pivot import Pivot
+
+        return Pivot.of_session(self, title=name or "")
+
     def watch(self, path_or_glob: Path | str, table: Table | str, /, **kwargs: Any) -> Watcher:
         return _watch(self, path_or_glob, table, **kwargs)
 

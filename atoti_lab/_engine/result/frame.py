@@ -128,6 +128,13 @@ class QueryResult(pd.DataFrame):
 
     # --- the formatted view ------------------------------------------------------------------
 
+    def widget(self) -> Any:
+        """This query as a live pivot widget (it re-renders when the data changes)."""
+        make = (self._query_context or {}).get("widget")
+        if make is None:
+            raise ValueError("Only the results of cube.query() (not copies or pickles of them) can open a widget.")
+        return make()
+
     def _pretty_frame(self, rows: int | None = None) -> pd.DataFrame | None:
         """The formatted text to print, or None if the frame was modified since the query."""
         if self._formatters is None or self._fingerprint is None:

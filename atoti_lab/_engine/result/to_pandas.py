@@ -49,7 +49,8 @@ def _pretty_level(cells: CellSet, i: int) -> tuple[pd.Index, np.ndarray]:
     return values, np.where(codes < 0, len(members), codes)
 
 
-def to_frame(cells: CellSet, *, mode: str, formatters: Mapping[str, str | None]) -> pd.DataFrame:
+def to_frame(cells: CellSet, *, mode: str, formatters: Mapping[str, str | None],
+             context: Mapping[str, Any] | None = None) -> pd.DataFrame:
     data = {name: _column(vec, cells.types[name]) for name, vec in cells.values.items()}
     names = [g.ref.level for g in cells.levels]
     if mode == "raw":
@@ -70,4 +71,4 @@ def to_frame(cells: CellSet, *, mode: str, formatters: Mapping[str, str | None])
     else:
         index = pd.RangeIndex(len(next(iter(data.values()))) if data else 0)
     frame = pd.DataFrame(data, index=index, columns=list(cells.values))
-    return QueryResult.from_frame(frame, formatters)
+    return QueryResult.from_frame(frame, formatters, context=context)

@@ -1,0 +1,172 @@
+/**
+ * The pivot's query state (the `state` trait, mirrored from `atoti_lab/widgets/_query_state.py`)
+ * and the edits the UI makes to it. Edits are pure: they return a new state, or the same object
+ * when nothing changes (so that the widget does not send a no-op to the kernel).
+ */
+
+/** `[dimension, hierarchy, level]`. */
+export type LevelKey = readonly [string, string, string];
+
+export type Axis = "rows" | "columns";
+
+export type FilterState =
+  | { readonly level: LevelKey; readonly op: "=="; readonly value: unknown }
+  | { readonly level: LevelKey; readonly op: "isin"; readonly values: readonly unknown[] };
+
+export interface PivotState {
+  readonly cube: string;
+  readonly rows: readonly LevelKey[];
+  readonly columns: readonly LevelKey[];
+  readonly measures: readonly string[];
+  readonly filters: readonly FilterState[];
+  readonly view: string;
+  readonly totals: boolean;
+}
+
+/** The cube's data model as the kernel sends it (the `model` trait). */
+export interface DataModel {
+  readonly cube: string;
+  readonly dimensions: readonly {
+    readonly name: string;
+    readonly hierarchies: readonly {
+      readonly name: string;
+      readonly slicing?: boolean;
+      readonly visible?: boolean;
+      readonly levels: readonly { readonly name: string; readonly type?: string }[];
+    }[];
+  }[];
+  readonly measures: readonly {
+    readonly name: string;
+    readonly folder?: string | null;
+    readonly formatter?: string | null;
+    readonly type?: string;
+    readonly visible?: boolean;
+    readonly description?: string | null;
+  }[];
+}
+
+export const EMPTY_STATE: PivotState = {
+  cube: "",
+  rows: [],
+  columns: [],
+  measures: [],
+  filters: [],
+  view: "pivot-table",
+  totals: false,
+};
+
+const isKey = (value: unknown): value is LevelKey =>
+  Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === "string");
+
+/** A state from whatever the trait holds (missing keys defaulted, bad entries kept out of edits). */
+export function readState(value: unknown): PivotState {
+  const raw = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? v : []);
+  return {
+    ...raw,
+    cube: typeof raw.cube === "string" ? raw.cube : "",
+    rows: list(raw.rows) as LevelKey[],
+    columns: list(raw.columns) as LevelKey[],
+    measures: list(raw.measures) as string[],
+    filters: list(raw.filters) as FilterState[],
+    view: typeof raw.view === "string" ? raw.view : "pivot-table",
+    totals: raw.totals === true,
+  };
+}
+
+export const sameLevel = (a: unknown, b: LevelKey): boolean =>
+  isKey(a) && a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+
+const sameHierarchy = (a: unknown, b: LevelKey): boolean => isKey(a) && a[0] === b[0] && a[1] === b[1];
+
+/** Which axis holds `key` (null: none). */
+export function axisOf(state: PivotState, key: LevelKey): Axis | null {
+  if (state.rows.some((k) => sameLevel(k, key))) return "rows";
+  if (state.columns.some((k) => sameLevel(k, key))) return "columns";
+  return null;
+}
+
+/**
+ * Put `key` on `axis` (at `index`, default the end). A hierarchy goes on one axis: the levels of
+ * the same hierarchy on the other axis are removed. A level already on `axis` is moved.
+ */
+export function addLevel(state: PivotState, key: LevelKey, axis: Axis, index?: number): PivotState {
+  const other: Axis = axis === "rows" ? "columns" : "rows";
+  const current = state[axis];
+  const at = current.findIndex((k) => sameLevel(k, key));
+  if (at >= 0 && (index === undefined || index === at)) {
+    if (!state[other].some((k) => sameHierarchy(k, key))) return state;
+  }
+  const without = current.filter((k) => !sameLevel(k, key));
+  let position = index === undefined ? without.length : Math.max(0, Math.min(index, without.length));
+  if (at >= 0 && index !== undefined && at < index) position = Math.max(0, position - 1);
+  const next = [...without.slice(0, position), [key[0], key[1], key[2]] as LevelKey, ...without.slice(position)];
+  return {
+    ...state,
+    [axis]: next,
+    [other]: state[other].filter((k) => !sameHierarchy(k, key)),
+  };
+}
+
+export function removeLevel(state: PivotState, key: LevelKey): PivotState {
+  if (axisOf(state, key) === null) return state;
+  return {
+    ...state,
+    rows: state.rows.filter((k) => !sameLevel(k, key)),
+    columns: state.columns.filter((k) => !sameLevel(k, key)),
+  };
+}
+
+/** Add `name` to the measures if absent, else remove it. */
+export function toggleMeasure(state: PivotState, name: string): PivotState {
+  return state.measures.includes(name)
+    ? { ...state, measures: state.measures.filter((m) => m !== name) }
+    : { ...state, measures: [...state.measures, name] };
+}
+
+export function addMeasure(state: PivotState, name: string, index?: number): PivotState {
+  const without = state.measures.filter((m) => m !== name);
+  const position = index === undefined ? without.length : Math.max(0, Math.min(index, without.length));
+  const next = [...without.slice(0, position), name, ...without.slice(position)];
+  if (next.length === state.measures.length && next.every((m, i) => m === state.measures[i])) return state;
+  return { ...state, measures: next };
+}
+
+export function removeMeasure(state: PivotState, name: string): PivotState {
+  return state.measures.includes(name) ? { ...state, measures: state.measures.filter((m) => m !== name) } : state;
+}
+
+export function removeFilter(state: PivotState, index: number): PivotState {
+  if (index < 0 || index >= state.filters.length) return state;
+  return { ...state, filters: state.filters.filter((_, i) => i !== index) };
+}
+
+export function setTotals(state: PivotState, totals: boolean): PivotState {
+  return state.totals === totals ? state : { ...state, totals };
+}
+
+/** Rows become columns and columns rows. */
+export function swapAxes(state: PivotState): PivotState {
+  if (state.rows.length === 0 && state.columns.length === 0) return state;
+  return { ...state, rows: state.columns, columns: state.rows };
+}
+
+/** A short text for a filter chip: `Country = France`, `Category in (Books, Toys)`. */
+export function describeFilter(filter: FilterState): string {
+  const name = isKey(filter.level) ? filter.level[2] : String(filter.level);
+  const show = (v: unknown) => (v === null ? "null" : String(v));
+  if (filter.op === "==") return `${name} = ${show(filter.value)}`;
+  if (filter.op === "isin") return `${name} in (${(filter.values ?? []).map(show).join(", ")})`;
+  return `${name} ${String((filter as { op: unknown }).op)} \u2026`;
+}
+
+/** The label of a level: its name, or `hierarchy / level` when the hierarchy has another name. */
+export function levelLabel(key: LevelKey): string {
+  return key[1] === key[2] ? key[2] : `${key[1]} / ${key[2]}`;
+}
+
+/** Whether `text` (lower-cased search) matches any of `fields`. */
+export function matches(text: string, ...fields: (string | null | undefined)[]): boolean {
+  if (!text) return true;
+  return fields.some((f) => f != null && f.toLowerCase().includes(text));
+}

@@ -1,0 +1,307 @@
+/** The pivot widget: rendering from the model traits, UI edits of `state`, and the built bundle. */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Field, RecordBatch, Schema, Table, tableFromArrays, tableToIPC } from "apache-arrow";
+import { beforeEach, describe, expect, it } from "vitest";
+import widget, { DRAG_TYPE, PivotView } from "../src/widgets/pivot";
+import type { DataModel, PivotState } from "../src/grid/state";
+
+function pivotIPC(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  columns: Record<string, any>,
+  info: { rows: number; columns: number; measures: string[]; totals?: boolean; run?: number; elapsed_ms?: number },
+  formats: Record<string, string> = {},
+): Uint8Array {
+  const table = tableFromArrays(columns);
+  const fields = table.schema.fields.map(
+    (f) => new Field(f.name, f.type, true, formats[f.name] ? new Map([["atoti_lab.format", formats[f.name]]]) : new Map()),
+  );
+  const schema = new Schema(fields, new Map([["atoti_lab.pivot", JSON.stringify(info)]]));
+  return tableToIPC(new Table(schema, table.batches.map((b) => new RecordBatch(schema, b.data))), "stream");
+}
+
+/** A minimal stand-in for an anywidget model. */
+class FakeModel {
+  saved = 0;
+  private listeners = new Map<string, Set<() => void>>();
+  constructor(public values: Record<string, unknown>) {}
+  get(key: string) {
+    return this.values[key];
+  }
+  set(key: string, value: unknown) {
+    this.values[key] = value;
+    for (const cb of [...(this.listeners.get(`change:${key}`) ?? [])]) cb();
+  }
+  on(event: string, cb: () => void) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event)!.add(cb);
+  }
+  off(event: string, cb: () => void) {
+    this.listeners.get(event)?.delete(cb);
+  }
+  listenerCount() {
+    return [...this.listeners.values()].reduce((n, s) => n + s.size, 0);
+  }
+  save_changes() {
+    this.saved++;
+  }
+  send() {}
+}
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+const MODEL: DataModel = {
+  cube: "Sales",
+  dimensions: [
+    {
+      name: "Products",
+      hierarchies: [{ name: "Category", levels: [{ name: "Category", type: "String" }] }],
+    },
+    {
+      name: "Shops",
+      hierarchies: [
+        { name: "Country", levels: [{ name: "Country", type: "String" }] },
+        { name: "Hidden", visible: false, levels: [{ name: "Hidden" }] },
+      ],
+    },
+    {
+      name: "Sales",
+      hierarchies: [{ name: "Calendar", levels: [{ name: "Year" }, { name: "Month" }] }],
+    },
+  ],
+  measures: [
+    { name: "Revenue", formatter: "DOUBLE[#,##0.00]", folder: null },
+    { name: "Quantity.SUM", formatter: "INT[#,###]", folder: "Quantities" },
+    { name: "Secret", visible: false },
+  ],
+};
+
+const STATE: PivotState = {
+  cube: "Sales",
+  rows: [["Products", "Category", "Category"]],
+  columns: [["Shops", "Country", "Country"]],
+  measures: ["Revenue"],
+  filters: [{ level: ["Shops", "Country", "Country"], op: "isin", values: ["France", "UK"] }],
+  view: "pivot-table",
+  totals: false,
+};
+
+const DATA = pivotIPC(
+  { Category: ["Books", "Books", "Toys"], Country: ["France", "UK", "France"], Revenue: [1234.5, -2, 3] },
+  { rows: 1, columns: 1, measures: ["Revenue"], run: 1, elapsed_ms: 2.25 },
+  { Revenue: "DOUBLE[#,##0.00]" },
+);
+
+function makeModel(overrides: Record<string, unknown> = {}) {
+  return new FakeModel({
+    state: STATE,
+    model: MODEL,
+    data: new DataView(DATA.buffer, DATA.byteOffset, DATA.byteLength),
+    cross_totals: new DataView(new ArrayBuffer(0)),
+    error: "",
+    live: true,
+    refresh_ms: 100,
+    title: "",
+    ...overrides,
+  });
+}
+
+let el: HTMLElement;
+beforeEach(() => {
+  el = document.createElement("div");
+  document.body.replaceChildren(el);
+});
+
+const bodyRows = () =>
+  Array.from(el.querySelectorAll(".atl-grid tbody tr:not(.atl-spacer-row)")).map((tr) =>
+    Array.from(tr.children)
+      .filter((c) => !c.classList.contains("atl-spacer"))
+      .map((c) => c.textContent),
+  );
+const items = (selector: string) => Array.from(el.querySelectorAll<HTMLButtonElement>(selector));
+const item = (selector: string, text: string) => items(selector).find((b) => b.firstChild?.textContent === text)!;
+const chips = (zone: string) =>
+  Array.from(el.querySelectorAll(`.atl-zone-${zone} .atl-chip-label`)).map((c) => c.textContent);
+const click = (node: Element, init: MouseEventInit = {}) =>
+  node.dispatchEvent(new MouseEvent("click", { bubbles: true, ...init }));
+
+describe("pivot widget", () => {
+  it("renders the pivoted result with formatted values", async () => {
+    const model = makeModel();
+    const cleanup = await widget.render({ model, el } as never);
+    expect(el.classList.contains("atoti-lab")).toBe(true);
+    expect(bodyRows()).toEqual([
+      ["Books", "1,234.50", "-2.00"],
+      ["Toys", "3.00", ""],
+    ]);
+    expect(el.querySelector(".atl-footer")?.textContent).toBe("2 rows \u00d7 2 columns (3 cells)");
+    expect(el.querySelector(".atl-status")?.textContent).toBe("2.3 ms");
+    expect(el.querySelector("td.atl-negative")?.textContent).toBe("-2.00");
+    expect(chips("rows")).toEqual(["Category"]);
+    expect(chips("columns")).toEqual(["Country"]);
+    expect(chips("values")).toEqual(["Revenue"]);
+    expect(chips("filters")).toEqual(["Country in (France, UK)"]);
+    (cleanup as () => void)();
+    expect(model.listenerCount()).toBe(0);
+  });
+
+  it("lists the data model, hiding invisible items, and searches it", () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    const levels = items(".atl-level").map((b) => b.firstChild?.textContent);
+    expect(levels).toEqual(["Category", "Country", "Year", "Month"]);
+    expect(items(".atl-measure").map((b) => b.textContent)).toEqual(["Revenue", "Quantity.SUM"]);
+    expect(el.querySelector(".atl-folder")?.textContent).toBe("Quantities");
+    expect(el.querySelector(".atl-hierarchy")?.textContent).toBe("Calendar");
+    expect(item(".atl-level", "Category").classList.contains("atl-selected")).toBe(true);
+    expect(item(".atl-measure", "Revenue").getAttribute("aria-pressed")).toBe("true");
+
+    const search = el.querySelector<HTMLInputElement>(".atl-search")!;
+    search.value = "cal";
+    search.dispatchEvent(new Event("input"));
+    expect(items(".atl-level").map((b) => b.firstChild?.textContent)).toEqual(["Year", "Month"]);
+    expect(items(".atl-measure")).toEqual([]);
+    search.value = "zzz";
+    search.dispatchEvent(new Event("input"));
+    expect(el.querySelector(".atl-panel-list")?.textContent).toBe("Nothing matches");
+    view.destroy();
+  });
+
+  it("edits the state from the panel and the chips, and saves it", () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    click(item(".atl-level", "Year"));
+    let state = model.get("state") as PivotState;
+    expect(state.rows).toEqual([
+      ["Products", "Category", "Category"],
+      ["Sales", "Calendar", "Year"],
+    ]);
+    expect(model.saved).toBe(1);
+    expect(chips("rows")).toEqual(["Category", "Calendar / Year"]);
+    expect(el.querySelector(".atl-pivot-root")?.classList.contains("atl-pending")).toBe(true);
+
+    click(item(".atl-level", "Month"), { shiftKey: true }); // Calendar moves to columns
+    state = model.get("state") as PivotState;
+    expect(state.rows).toEqual([["Products", "Category", "Category"]]);
+    expect(state.columns).toEqual([
+      ["Shops", "Country", "Country"],
+      ["Sales", "Calendar", "Month"],
+    ]);
+
+    click(item(".atl-measure", "Quantity.SUM"));
+    expect((model.get("state") as PivotState).measures).toEqual(["Revenue", "Quantity.SUM"]);
+    click(item(".atl-measure", "Revenue"));
+    expect((model.get("state") as PivotState).measures).toEqual(["Quantity.SUM"]);
+
+    const remove = el.querySelector(".atl-zone-rows .atl-chip-remove")!;
+    expect(remove.getAttribute("aria-label")).toBe("Remove Category");
+    click(remove);
+    expect((model.get("state") as PivotState).rows).toEqual([]);
+    click(el.querySelector(".atl-zone-filters .atl-chip-remove")!);
+    expect((model.get("state") as PivotState).filters).toEqual([]);
+
+    const saved = model.saved;
+    click(item(".atl-level", "Country"), { shiftKey: true }); // already there: nothing sent
+    expect(model.saved).toBe(saved);
+
+    const totals = el.querySelectorAll<HTMLInputElement>(".atl-toggle input")[0];
+    totals.checked = true;
+    totals.dispatchEvent(new Event("change"));
+    expect((model.get("state") as PivotState).totals).toBe(true);
+    const live = el.querySelectorAll<HTMLInputElement>(".atl-toggle input")[1];
+    expect(live.checked).toBe(true);
+    live.checked = false;
+    live.dispatchEvent(new Event("change"));
+    expect(model.get("live")).toBe(false);
+    view.destroy();
+  });
+
+  it("accepts drops of levels and measures on the zones", () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    view.drop({ kind: "level", key: ["Sales", "Calendar", "Year"] }, "columns");
+    expect((model.get("state") as PivotState).columns).toContainEqual(["Sales", "Calendar", "Year"]);
+    view.drop({ kind: "measure", name: "Quantity.SUM" }, "values");
+    expect((model.get("state") as PivotState).measures).toEqual(["Revenue", "Quantity.SUM"]);
+    view.drop({ kind: "measure", name: "Revenue" }, "rows"); // ignored
+    expect((model.get("state") as PivotState).rows).toEqual([["Products", "Category", "Category"]]);
+    expect(DRAG_TYPE).toBe("application/x-atoti-lab-pivot");
+    view.destroy();
+  });
+
+  it("re-renders on change:data, change:error and change:model", async () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    model.set(
+      "data",
+      pivotIPC(
+        { Category: ["Books"], Country: ["Spain"], Revenue: [7] },
+        { rows: 1, columns: 1, measures: ["Revenue"], run: 2 },
+        { Revenue: "DOUBLE[0.0]" },
+      ),
+    );
+    await tick();
+    expect(bodyRows()).toEqual([["Books", "7.0"]]);
+
+    const errorBox = el.querySelector<HTMLElement>(".atl-error")!;
+    expect(errorBox.hidden).toBe(true);
+    model.set("error", "Unknown level [\"Nope\"] in rows");
+    expect(errorBox.hidden).toBe(false);
+    expect(errorBox.textContent).toBe('Unknown level ["Nope"] in rows');
+    expect(bodyRows()).toEqual([["Books", "7.0"]]); // the last good result stays
+    model.set("error", "");
+    expect(errorBox.hidden).toBe(true);
+
+    model.set("model", { ...MODEL, measures: [...MODEL.measures, { name: "New measure" }] });
+    expect(items(".atl-measure").map((b) => b.textContent)).toContain("New measure");
+
+    model.set("title", "My pivot");
+    expect(el.querySelector(".atl-title")?.textContent).toBe("My pivot");
+    view.destroy();
+  });
+
+  it("shows the empty state, no-data and decode errors", async () => {
+    const empty: PivotState = { ...STATE, rows: [], columns: [], measures: [], filters: [] };
+    const model = makeModel({ state: empty, data: new Uint8Array(0) });
+    const view = new PivotView(model as never, el);
+    const message = el.querySelector<HTMLElement>(".atl-pivot-main > .atl-empty")!;
+    expect(message.hidden).toBe(false);
+    expect(message.textContent).toMatch(/Click a level to put it on rows/);
+    expect(el.querySelector<HTMLElement>(".atl-grid")!.hidden).toBe(true);
+
+    model.set("data", pivotIPC({ Category: [] as string[], Revenue: [] as number[] }, { rows: 1, columns: 0, measures: ["Revenue"] }));
+    await tick();
+    expect(message.textContent).toBe("No data for this query");
+
+    model.set("data", new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    await tick();
+    expect(message.textContent).toMatch(/Could not decode the result/);
+    view.destroy();
+  });
+});
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bundle = join(root, "atoti_lab", "static", "pivot.js");
+
+describe.skipIf(!existsSync(bundle) || readFileSync(bundle, "utf8").length === 0)("built pivot.js", () => {
+  it("is self-contained and under 1 MB", () => {
+    const text = readFileSync(bundle, "utf8");
+    expect(text.length).toBeLessThan(1024 * 1024);
+    expect(text).not.toMatch(/\bimport\s*[("'{*]/);
+    expect(text).not.toMatch(/https?:\/\/(cdn|esm\.sh|unpkg|cdnjs)/);
+    expect(existsSync(join(root, "atoti_lab", "static", "pivot.css"))).toBe(true);
+  });
+
+  it("renders a pivot through its default export", async () => {
+    const mod = await import(/* @vite-ignore */ pathToFileURL(bundle).href);
+    const model = makeModel();
+    const cleanup = await mod.default.render({ model, el });
+    expect(bodyRows()).toEqual([
+      ["Books", "1,234.50", "-2.00"],
+      ["Toys", "3.00", ""],
+    ]);
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+  });
+});
