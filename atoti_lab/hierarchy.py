@@ -23,18 +23,22 @@ if TYPE_CHECKING:
 K = TypeVar("K", bound=tuple)
 
 
+_PLURAL = {"hierarchy": "hierarchies", "level": "levels"}
+
+
 def find(key: Any, candidates: list[K], kind: str) -> K:
     """The candidate tuple that `key` (a name or a tuple of trailing names) designates."""
-    parts = (key,) if isinstance(key, str) else tuple(key)
+    parts = (key,) if isinstance(key, str) else tuple(key) if isinstance(key, tuple) else ()
     if not parts or not all(isinstance(p, str) for p in parts):
         raise KeyError(f"A {kind} is looked up by name or by a tuple of names, got {key!r}.")
     matches = [c for c in candidates if c[-len(parts):] == parts]
     if len(matches) == 1:
         return matches[0]
+    plural = _PLURAL.get(kind, f"{kind}s")
     if not matches:
         known = sorted({c[-1] for c in candidates})
-        raise KeyError(f"No {kind} named {key!r}. Known {kind}s: {known}.")
-    raise KeyError(f"Several {kind}s are named {key!r}: {sorted(matches)}; pass one of these tuples instead.")
+        raise KeyError(f"No {kind} named {key!r}. Known {plural}: {known}.")
+    raise KeyError(f"Several {plural} are named {key!r}: {sorted(matches)}; pass one of these tuples instead.")
 
 
 class Hierarchy(Mapping[str, Level]):
