@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = ["STATIC_DIR", "BundleNotBuiltError", "StaticAsset", "read_static", "static_asset", "static_path"]
 
@@ -105,3 +106,18 @@ def static_asset(name: str) -> StaticAsset | Path:
     if _hot_reload() and path.is_file():
         return path
     return StaticAsset(name)
+
+
+class StaticSnapshot:
+    """Adds a static HTML rendering (``snapshot_html()``) to a widget's display data, for the
+    places where widgets cannot run: GitHub, nbviewer, nbconvert."""
+
+    def snapshot_html(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, "text/html": self.snapshot_html()}, metadata

@@ -52,7 +52,7 @@ from ._query_state import (
     resolve_state,
     run_state,
 )
-from ._static import static_asset
+from ._static import StaticSnapshot, static_asset
 from .table import FORMAT_KEY, _kind, _pylist, arrow_to_ipc, ipc_to_arrow, make_formatter
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _cube_tables(cube: Cube) -> frozenset[str]:
     return frozenset(seen)
 
 
-class Pivot(anywidget.AnyWidget):
+class Pivot(StaticSnapshot, anywidget.AnyWidget):
     """A live pivot table over a cube.
 
     Args:
@@ -418,15 +418,6 @@ class Pivot(anywidget.AnyWidget):
         )
         self._snapshot = (key, text)
         return text
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        data = dict(data)
-        data["text/html"] = self.snapshot_html()
-        return data, metadata
 
     def __repr__(self) -> str:
         state = self.state

@@ -34,7 +34,7 @@ import anywidget
 import pyarrow as pa
 import traitlets
 
-from ._static import static_asset
+from ._static import StaticSnapshot, static_asset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ def ipc_to_arrow(data: bytes | memoryview | None) -> pa.Table:
 # The widget
 
 
-class ResultTable(anywidget.AnyWidget):
+class ResultTable(StaticSnapshot, anywidget.AnyWidget):
     """A table of query results, rendered from Arrow IPC bytes by ``static/table.js``.
 
     Traits (synced with the browser):
@@ -164,15 +164,6 @@ class ResultTable(anywidget.AnyWidget):
     def snapshot_html(self, max_rows: int = SNAPSHOT_MAX_ROWS) -> str:
         """A static HTML rendering of the table (escaped), as shown where widgets cannot run."""
         return render_html(self.to_arrow(), title=self.title, formats=self.formats, max_rows=max_rows)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        data = dict(data)
-        data["text/html"] = self.snapshot_html()
-        return data, metadata
 
     def __repr__(self) -> str:
         table = self.to_arrow()
