@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what the tests need, then runs the front-end tests and the pytest suites.
+# Every test: installs what the tests need, then runs the front-end tests, the pytest suites
+# (pandas 3), and the engine and API suites again on pandas 2.2, the oldest pandas we support.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
@@ -8,4 +9,14 @@ echo "== front end: typecheck and unit tests"
 npm run --silent typecheck
 npm test --silent
 echo "== python: pytest"
-exec .venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 "$@"
+if [ "$#" -eq 0 ] && [ -z "${ATOTI_LAB_SKIP_PANDAS2:-}" ]; then
+  echo "== python: engine and API suites on pandas 2.2"
+  if [ ! -x .venv-pandas2/bin/python ]; then
+    "${PYTHON:-python3}" -m venv .venv-pandas2
+    .venv-pandas2/bin/python -m pip install --quiet --upgrade pip
+  fi
+  # The bundle built above is reused: no second npm build.
+  ATOTI_LAB_SKIP_JS_BUILD=1 .venv-pandas2/bin/python -m pip install --quiet "pandas>=2.2,<2.3" -e ".[test]"
+  .venv-pandas2/bin/python -m pytest -q -p no:cacheprovider --timeout=900 tests/engine tests/api
+fi
