@@ -17,6 +17,6 @@ if [ "$#" -eq 0 ] && [ -z "${ATOTI_LAB_SKIP_PANDAS2:-}" ]; then
     .venv-pandas2/bin/python -m pip install --quiet --upgrade pip
   fi
   # The bundle built above is reused: no second npm build.
-  ATOTI_LAB_SKIP_JS_BUILD=1 .venv-pandas2/bin/python -m pip install --quiet "pandas>=2.2,<2.3" -e ".[test]"
+  ATOTI_LAB_SKIP_JS_BUILD=1 .venv-pandas2/bin/python -m pip install --quiet "pandas>=2.2,<2.3" "numpy<2.3" -e ".[test]"
   .venv-pandas2/bin/python -m pytest -q -p no:cacheprovider --timeout=900 tests/engine tests/api
 fi
