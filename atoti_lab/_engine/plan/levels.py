@@ -18,7 +18,7 @@ import numpy as np
 from .. import types as T
 from ..model.cube import LevelDef, Order
 from ..store.database import Join, Store
-from ..store.dictionary import Dictionary, to_python
+from ..store.dictionary import Dictionary, to_physical, to_python
 from ..store.encoded import codes_by_row, column_codes
 from ..store.table import TableSnapshot
 
@@ -61,7 +61,7 @@ class LevelResolver:
     def __init__(self, store: Store, base: str) -> None:
         self.store = store
         self.base = base
-        self._cache: dict[Any, LevelMembers] = {}
+        self._cache: dict[LevelDef, tuple[Any, LevelMembers]] = {}  # the latest members per level
         self._snaps: dict[str, TableSnapshot] = {}
 
     def new_snapshots(self) -> None:
@@ -74,20 +74,17 @@ class LevelResolver:
             snap = self._snaps[table] = self.store.tables[table].snapshot()
         return snap
 
-    def source_of(self, level: LevelDef) -> str:
-        path = join_path(self.store, self.base, level.column.table)
-        return path[0].mapping[0][0] if path else level.column.column
-
     def members(self, level: LevelDef) -> LevelMembers:
         path = join_path(self.store, self.base, level.column.table)
         source = path[0].mapping[0][0] if path else level.column.column
         base_store = self.store.tables[self.base]
         source_dict, _ = column_codes(base_store, source, self.snapshot(self.base))
-        key = (level, len(source_dict), tuple(self.store.tables[j.target].version for j in path),
+        # Valid while the source dictionary and the joined tables are unchanged (codes never change).
+        key = (len(source_dict), tuple(self.store.tables[j.target].version for j in path),
                tuple(self.store.tables[j.target].row_count for j in path))
-        found = self._cache.get(key)
-        if found is not None:
-            return found
+        found = self._cache.get(level)
+        if found is not None and found[0] == key:
+            return found[1]
         final_dict, final_codes = self.follow(path, source, source_dict, level.column.column)
         keys = [final_dict.key(int(c)) for c in final_codes] if len(final_codes) else []
         values = [to_python(final_dict.data_type, k) for k in keys]
@@ -95,7 +92,7 @@ class LevelResolver:
             values = [date_part(v, level.transform) for v in values]
         members, member_of_code = _index(values, level.order)
         result = LevelMembers(source, member_of_code, members)
-        self._cache[key] = result
+        self._cache[level] = (key, result)
         return result
 
     def follow(self, path: list[Join], source: str, source_dict: Dictionary, column: str) -> tuple[Dictionary, np.ndarray]:
@@ -120,14 +117,8 @@ class LevelResolver:
             if (codes < 0).any():
                 # Facts without a matching row show the column's default value, as in atoti.
                 default = target.columns[wanted].default
-                codes[codes < 0] = cur_dict.codes_of_keys([_physical_default(cur_dict, default)])[0]
+                codes[codes < 0] = cur_dict.codes_of_keys([to_physical(cur_dict.data_type, default)])[0]
         return cur_dict, codes
-
-
-def _physical_default(dictionary: Dictionary, default: Any) -> Any:
-    from ..store.dictionary import to_physical
-
-    return to_physical(dictionary.data_type, default)
 
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
