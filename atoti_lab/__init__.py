@@ -10,6 +10,7 @@ from . import agg, type
 from ._condition import Condition
 from ._jupyter import _jupyter_server_extension_points
 from ._version import __version__
+from .authentication import BasicAuthentication
 from .column import Column
 from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
 from .cube import Cube
@@ -18,11 +19,14 @@ from .hierarchy import Hierarchy
 from .level import Level
 from .measure import Measure, MeasureDescription
 from .order import CustomOrder, NaturalOrder
+from .security import BasicAuthenticationConfig, SecurityConfig
 from .session import Session
 from .table import Table
 from .tables import Tables
 
 __all__ = [
+    "BasicAuthentication",
+    "BasicAuthenticationConfig",
     "Column",
     "Condition",
     "CsvLoad",
@@ -35,6 +39,7 @@ __all__ = [
     "MeasureDescription",
     "NaturalOrder",
     "ParquetLoad",
+    "SecurityConfig",
     "Session",
     "SessionConfig",
     "Table",

@@ -31,6 +31,8 @@ from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
 from .cube import Cube, Cubes, build_model
 from .data_load import CsvLoad
 from .errors import SessionClosedError
+from .security import require_security as _require_security
+from .security import security_from_config as _security_from_config
 from .table import Table, csv_options
 from .tables import Tables
 from .watch import Watcher
@@ -83,6 +85,7 @@ class Session:
             security=kwargs.pop("security", None), https=kwargs.pop("https", None),
         )
         self._config: SessionConfig = config
+        self._security = _security_from_config(config)  # before anything to undo: it may refuse the config
         self._name = name
         self._id = f"{os.getpid()}-{next(_ids)}"
         self._database_store = Store()
@@ -101,6 +104,18 @@ class Session:
     def start(cls, config: SessionConfig | None = None, /) -> Session:
         """Start a new session (atoti 0.9's entry point)."""
         return cls(name=None, _config=config or SessionConfig())
+
+    @classmethod
+    def connect(cls, url: str, *, authentication: Any = None, certificate_authority: Any = None) -> Any:
+        """Connect to a running session at `url`; see :func:`atoti_lab._client.session.connect`."""
+        from ._client.session import connect
+
+        return connect(url, authentication=authentication, certificate_authority=certificate_authority)
+
+    @property
+    def security(self) -> Any:
+        """Users, passwords and roles (needs ``tt.SessionConfig(security=tt.SecurityConfig())``)."""
+        return _require_security(self._security)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _start_server(self, port: int) -> Any:

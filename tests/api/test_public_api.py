@@ -11,8 +11,8 @@ import atoti_lab as tt
 def test_all_is_pinned_and_sorted():
     assert tt.__all__ == sorted(tt.__all__, key=str.lower) or tt.__all__ == sorted(tt.__all__)
     assert tt.__all__ == [
-        "Column", "Condition", "CsvLoad", "Cube", "CustomOrder", "Hierarchy", "Level", "LoggingConfig",
-        "Measure", "MeasureDescription", "NaturalOrder", "ParquetLoad", "Session", "SessionConfig", "Table",
+        "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube", "CustomOrder", "Hierarchy", "Level", "LoggingConfig",
+        "Measure", "MeasureDescription", "NaturalOrder", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "Table",
         "Tables", "UserContentStorageConfig", "__version__", "agg", "type",
     ]
     for name in tt.__all__:

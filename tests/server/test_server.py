@@ -225,10 +225,10 @@ def test_unknown_route_is_a_json_404(client: httpx.Client) -> None:
 
 
 def test_wrong_method_is_a_json_405(client: httpx.Client) -> None:
-    response = client.post("/atoti/rest/v0/tables")
+    response = client.delete("/atoti/rest/v0/tables")
     assert response.status_code == 405
     assert "error" in response.json()
-    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
 def test_unhandled_error_is_a_generic_500_logged_once(log) -> None:
