@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import agg, type
+from . import agg, math, type
 from ._condition import Condition
 from ._jupyter import _jupyter_server_extension_points
 from ._version import __version__
@@ -15,6 +15,7 @@ from .column import Column
 from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
 from .cube import Cube
 from .data_load import CsvLoad, ParquetLoad
+from .function import where
 from .hierarchy import Hierarchy
 from .level import Level
 from .measure import Measure, MeasureDescription
@@ -47,5 +48,7 @@ __all__ = [
     "UserContentStorageConfig",
     "__version__",
     "agg",
+    "math",
     "type",
+    "where",
 ]

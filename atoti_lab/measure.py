@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ._engine.expr.measure import Agg, Col, Lit, MeasureRef, Node, Op, describe, is_row_expression, measure_refs
+from ._condition import ConditionSubject
+from ._engine.expr.measure import (
+    Agg,
+    Col,
+    Lit,
+    MeasureRef,
+    Node,
+    Op,
+    children,
+    describe,
+    is_row_expression,
+    measure_refs,
+)
 from ._engine.model.cube import MeasureDef
 from ._engine.plan.evaluate import result_type
 from ._engine.plan.levels import PathError, join_path
 from ._engine.result.formatter import default_pattern, validate_pattern
-from ._condition import ConditionSubject
 from ._operation import Expression, Operand, to_node
 
 if TYPE_CHECKING:
@@ -197,7 +208,7 @@ class Measures(MutableMapping[str, Measure]):
                 if n.operand is not None:
                     walk(n.operand)
             elif isinstance(n, Op):
-                for a in n.args:
+                for a in children(n):
                     walk(a)
 
         walk(node)

@@ -16,10 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .condition import ColumnRef
+from .condition import And, ColumnRef, Compare, IsIn, IsNull, Not, Or
 
 ARITHMETIC = ("+", "-", "*", "/", "//", "**", "%")
 UNARY = ("neg", "abs")
+# tt.math functions of one measure, element by element.
+FUNCTIONS = ("ceil", "floor", "round", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "erf", "erfc")
+# Op("where", (condition, if_true, if_false)): the condition is a condition node over measures;
+# Op("min" | "max", (a, b)): the smaller or larger of two measures, cell by cell.
 
 # Leaf aggregations the kernels compute, with how their per-cell partial results combine.
 AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum")
@@ -91,13 +95,29 @@ def columns_of(node: Node | None) -> list[ColumnRef]:
     return out
 
 
+def children(node: Any) -> list[Any]:
+    """The operands of an Op, with the conditions of `where` opened up to the measures they test."""
+    if isinstance(node, Op):
+        return [c for a in node.args for c in ([a] if not _is_condition(a) else children(a))]
+    if isinstance(node, (And, Or)):
+        return [c for p in node.parts for c in children(p)]
+    if isinstance(node, Not):
+        return children(node.part)
+    if isinstance(node, (Compare, IsIn, IsNull)):
+        value = getattr(node, "value", None)
+        return [node.subject] + ([value] if isinstance(value, (Col, Lit, Op, Agg, MeasureRef)) else [])
+    return []
+
+
+def _is_condition(node: Any) -> bool:
+    return isinstance(node, (Compare, IsIn, IsNull, And, Or, Not))
+
+
 def measure_refs(node: Node) -> set[str]:
     """Names of the measures `node` depends on directly."""
     if isinstance(node, MeasureRef):
         return {node.name}
-    if isinstance(node, Op):
-        return {name for a in node.args for name in measure_refs(a)}
-    return set()
+    return {name for a in children(node) for name in measure_refs(a)}
 
 
 def describe(node: Node | None) -> str:
@@ -111,6 +131,11 @@ def describe(node: Node | None) -> str:
         return f"m[{node.name!r}]"
     if isinstance(node, Agg):
         return f"{node.func}({describe(node.operand)})"
-    if node.op in UNARY:
-        return f"{node.op}({describe(node.args[0])})"
+    if not isinstance(node, Op):
+        return repr(node)
+    if node.op == "where":
+        return f"where({', '.join(describe(a) for a in node.args)})"
+    if node.op in UNARY or node.op in FUNCTIONS or node.op in ("min", "max"):
+        return f"{node.op}({', '.join(describe(a) for a in node.args)})"
     return f"({describe(node.args[0])} {node.op} {describe(node.args[1])})"
+

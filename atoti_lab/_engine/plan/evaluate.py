@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import types as T
-from ..expr.measure import Agg, Col, Lit, MeasureRef, Node, Op
+from ..expr.condition import And, Compare, IsIn, IsNull, Not, Or
+from ..expr.measure import Agg, Col, Lit, MeasureRef, Node, Op, children
 
 
 @dataclass
@@ -21,7 +23,9 @@ class Vec:
     present: np.ndarray  # bool
 
     @staticmethod
-    def constant(value: float, n: int) -> Vec:
+    def constant(value: float | None, n: int) -> Vec:
+        if value is None:  # an empty cell, e.g. where()'s default
+            return Vec(np.full(n, np.nan), np.zeros(n, np.bool_))
         dtype = np.int64 if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else np.float64
         return Vec(np.full(n, value, dtype), np.ones(n, np.bool_))
 
@@ -33,6 +37,8 @@ def is_integer_type(data_type: str) -> bool:
 def result_type(node: Node, column_type: Callable[[object], str], measure_type: Callable[[str], str]) -> str:
     """The data type of a measure's values (raises for combinations that make no sense)."""
     if isinstance(node, Lit):
+        if node.value is None:
+            return T.LONG  # an empty value takes the type of what it stands beside
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float, np.number)):
             raise TypeError(f"Only numbers can be used in measure arithmetic, got {node.value!r}.")
         return T.LONG if isinstance(node.value, (int, np.integer)) else T.DOUBLE
@@ -52,8 +58,15 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         if node.func == "sum":
             return T.LONG if is_integer_type(inner) else T.DOUBLE
         return inner
+    if node.op == "where":
+        types = [result_type(a, column_type, measure_type) for a in node.args[1:]]
+        for operand in children(node.args[0]):
+            result_type(operand, column_type, measure_type)  # validates what the condition reads
+        return T.LONG if all(is_integer_type(t) for t in types) else T.DOUBLE
     types = [result_type(a, column_type, measure_type) for a in node.args]
-    if node.op in ("/", "**"):
+    if node.op in ("ceil", "floor", "round"):
+        return T.LONG
+    if node.op in _FUNCTIONS or node.op in ("/", "**"):
         return T.DOUBLE
     if all(is_integer_type(t) for t in types):
         return T.LONG if node.op not in ("abs", "neg") else types[0]
@@ -87,8 +100,54 @@ def evaluate(node: Node, leaf: Callable[[Agg], Vec], measure: Callable[[str], Ve
         return Vec.constant(node.value, n)
     if isinstance(node, Col):
         raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
+    if node.op == "where":
+        cond, if_true, if_false = node.args
+        test = truth(cond, lambda x: evaluate(x, leaf, measure, n))
+        a, b = evaluate(if_true, leaf, measure, n), evaluate(if_false, leaf, measure, n)
+        values = np.where(test, a.values, b.values)
+        return Vec(values, np.where(test, a.present, b.present))
     args = [evaluate(a, leaf, measure, n) for a in node.args]
     return apply(node.op, args)
+
+
+_COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
+            ">=": np.greater_equal}
+
+
+def truth(cond: Any, value: Callable[[Node], Vec]) -> np.ndarray:
+    """Cells where a condition on measures holds; a comparison with an empty cell is false."""
+    if isinstance(cond, And):
+        return np.logical_and.reduce([truth(p, value) for p in cond.parts])
+    if isinstance(cond, Or):
+        return np.logical_or.reduce([truth(p, value) for p in cond.parts])
+    if isinstance(cond, Not):
+        return ~truth(cond.part, value)
+    subject = value(cond.subject)
+    if isinstance(cond, IsNull):
+        return ~subject.present
+    if isinstance(cond, IsIn):
+        return subject.present & np.isin(subject.values, [v for v in cond.values if v is not None])
+    if not isinstance(cond, Compare):
+        raise TypeError(f"Not a condition on measures: {cond!r}.")
+    if isinstance(cond.value, (Agg, MeasureRef, Op, Lit)):
+        other = value(cond.value)
+        right, present = other.values, subject.present & other.present
+    else:
+        right, present = cond.value, subject.present
+    with np.errstate(invalid="ignore"):
+        return np.asarray(_COMPARE[cond.op](subject.values, right), np.bool_) & present
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    import math
+
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "ceil": np.ceil, "floor": np.floor, "round": np.round, "exp": np.exp, "log": np.log, "log10": np.log10,
+    "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan, "erf": _erf, "erfc": lambda x: 1.0 - _erf(x),
+}
 
 
 def apply(op: str, args: list[Vec]) -> Vec:
@@ -101,7 +160,15 @@ def apply(op: str, args: list[Vec]) -> Vec:
             return Vec(-x, present)
         if op == "abs":
             return Vec(np.abs(x), present)
+        if op in _FUNCTIONS:
+            values = _FUNCTIONS[op](x.astype(np.float64))
+            if op in ("ceil", "floor", "round"):
+                values = np.where(np.isfinite(values), values, 0).astype(np.int64)
+                return Vec(values, present)
+            return Vec(values, present & np.isfinite(values))
         y = args[1].values
+        if op in ("min", "max"):
+            return Vec((np.minimum if op == "min" else np.maximum)(x, y), present)
         if op == "+":
             values = x + y
         elif op == "-":
@@ -140,7 +207,7 @@ def leaf_aggregates(node: Node, measures: Mapping[str, Node]) -> list[Agg]:
                 seen.add(n.name)
                 walk(measures[n.name])
         elif isinstance(n, Op):
-            for a in n.args:
+            for a in children(n):
                 walk(a)
 
     walk(node)

@@ -23,10 +23,11 @@ from .frame import QueryResult
 
 def _column(vec: Vec, data_type: str) -> Any:
     if is_integer_type(data_type):
-        values = vec.values.astype(np.int64, copy=False)
         if vec.present.all():
-            return values
-        return pd.arrays.IntegerArray(np.where(vec.present, values, 0), ~vec.present)
+            return vec.values.astype(np.int64, copy=False)
+        # Empty cells may hold NaN: zero them before the integer cast, mask them after.
+        values = np.where(vec.present, vec.values, 0).astype(np.int64)
+        return pd.arrays.IntegerArray(values, ~vec.present)
     values = vec.values.astype(np.float64, copy=False)
     return values if vec.present.all() else np.where(vec.present, values, np.nan)
 
