@@ -148,12 +148,9 @@ class Table:
 
     def load(self, data: pd.DataFrame | pa.Table | CsvLoad | ParquetLoad | np.ndarray) -> None:
         """Load rows: a pandas DataFrame, a pyarrow Table, ``tt.CsvLoad`` or ``tt.ParquetLoad``."""
-        if isinstance(data, pd.DataFrame):
-            self._load_arrow(arrow_source.from_pandas(data), "pandas DataFrame")
-        elif isinstance(data, pa.Table):
-            self._load_arrow(data, "pyarrow Table")
-        elif isinstance(data, pa.RecordBatch):
-            self._load_arrow(pa.Table.from_batches([data]), "pyarrow RecordBatch")
+        in_memory = arrow_source.in_memory(data)
+        if in_memory is not None:
+            self._load_arrow(*in_memory)
         elif isinstance(data, CsvLoad):
             self._load_csv(data)
         elif isinstance(data, ParquetLoad):

@@ -213,19 +213,15 @@ class RemoteTable:
 
         The server loads them in one go (``table.load``): all rows or, on an error, none.
         """
-        if isinstance(data, pd.DataFrame):
-            table = arrow_source.from_pandas(data)
-        elif isinstance(data, pa.Table):
-            table = data
-        elif isinstance(data, pa.RecordBatch):
-            table = pa.Table.from_batches([data])
-        elif isinstance(data, (CsvLoad, ParquetLoad)):
-            raise TypeError(
-                f"A connected session cannot load {type(data).__name__}: the file would be read on the "
-                "target's host. Read it here (e.g. with pandas) and load the DataFrame."
-            )
-        else:
+        in_memory = arrow_source.in_memory(data)
+        if in_memory is None:
+            if isinstance(data, (CsvLoad, ParquetLoad)):
+                raise TypeError(
+                    f"A connected session cannot load {type(data).__name__}: the file would be read on the "
+                    "target's host. Read it here (e.g. with pandas) and load the DataFrame."
+                )
             raise TypeError(f"Cannot load a {type(data).__name__}: expected a pandas DataFrame or a pyarrow Table.")
+        table = in_memory[0]
         self._send(table, f"load {table.num_rows} rows into table {self._name!r}")
 
     def load_pandas(self, dataframe: pd.DataFrame) -> None:

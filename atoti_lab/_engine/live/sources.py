@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from ..expr.condition import And, ColumnRef, Compare, IsIn, Node, Or
@@ -72,12 +71,9 @@ class TableRef:
     def batch(self, rows: Any, source: str) -> pa.Table:
         """Rows (tuples or mappings, a DataFrame, an Arrow table) conformed to the table."""
         target = self.target()
-        if isinstance(rows, pd.DataFrame):
-            data = arrow_source.from_pandas(rows)
-        elif isinstance(rows, pa.Table):
-            data = rows
-        elif isinstance(rows, pa.RecordBatch):
-            data = pa.Table.from_batches([rows])
+        in_memory = arrow_source.in_memory(rows)
+        if in_memory is not None:
+            data = in_memory[0]
         else:
             data = arrow_source.table_from_rows(list(rows) if not isinstance(rows, (tuple, Mapping)) else rows, target)
         return arrow_source.conform(data, target, keys=self.keys, source=source)

@@ -74,6 +74,18 @@ def from_pandas(dataframe: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def in_memory(data: object) -> tuple[pa.Table, str] | None:
+    """An in-memory source (pandas DataFrame, pyarrow Table or RecordBatch) as an Arrow table, with
+    a description for reports; None for anything else."""
+    if isinstance(data, pd.DataFrame):
+        return from_pandas(data), "pandas DataFrame"
+    if isinstance(data, pa.Table):
+        return data, "pyarrow Table"
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data]), "pyarrow RecordBatch"
+    return None
+
+
 def from_numpy(array: np.ndarray, columns: Sequence[str]) -> pa.Table:
     """A 2D array (one column per name) or a 1D structured array as an Arrow table."""
     columns = list(columns)

@@ -80,10 +80,9 @@ def code_counts(store: TableStore, column: str, snap: TableSnapshot) -> np.ndarr
                 known = (epoch, 0, np.zeros(0, np.int64))
             epoch_, counted, counts = known
             if counted < len(codes):
+                # The dictionary only grows: new counts are at least as long as the cached ones.
                 extra = np.bincount(codes[counted:], minlength=size)
-                if len(counts) < len(extra):
-                    counts = np.concatenate([counts, np.zeros(len(extra) - len(counts), np.int64)])
-                counts = counts + extra[: len(counts)] if len(extra) <= len(counts) else counts + extra
+                counts = extra + np.pad(counts, (0, len(extra) - len(counts)))
                 cache[key] = (epoch_, len(codes), counts)
             total[: len(counts)] += counts[:size]
     return total
