@@ -78,7 +78,10 @@ function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boo
 
 const valid = (data: Data, i: number): boolean => data.nullCount === 0 || data.getValid(i);
 
-function utf8Chunk(data: Data, into: MemberIndex, out: Int32Array, at: number): void {
+/** Codes of the strings of a UTF-8 chunk into `out` from `at` (-1 for null); `codeFor(start, length)`
+ * gives the code of the bytes there. Sorted results repeat the outer levels row after row, so each
+ * row is first compared with the previous one. */
+function utf8Codes(data: Data, out: Int32Array, at: number, codeFor: (start: number, length: number) => number): void {
   const offsets = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
   let previousStart = -1;
@@ -95,12 +98,17 @@ function utf8Chunk(data: Data, into: MemberIndex, out: Int32Array, at: number): 
       out[at + i] = previousCode;
       continue;
     }
-    const code = codeOf(into, decodeString(bytes, start, start + length));
+    const code = codeFor(start, length);
     out[at + i] = code;
     previousStart = start;
     previousLength = length;
     previousCode = code;
   }
+}
+
+function utf8Chunk(data: Data, into: MemberIndex, out: Int32Array, at: number): void {
+  const bytes = data.values as Uint8Array;
+  utf8Codes(data, out, at, (start, length) => codeOf(into, decodeString(bytes, start, start + length)));
 }
 
 function numberChunk(data: Data, into: MemberIndex, out: Int32Array, at: number): void {
@@ -281,30 +289,8 @@ export function internCodes(vector: Vector, interner: StringInterner): Int32Arra
   }
   let at = 0;
   for (const data of vector.data as Data[]) {
-    const offsets = data.valueOffsets as Int32Array;
-    const bytes = data.values as Uint8Array;
-    const buffer = interner.addBuffer(bytes);
-    let previousStart = -1;
-    let previousLength = -1;
-    let previousCode = -1;
-    for (let i = 0; i < data.length; i++) {
-      if (!valid(data, i)) {
-        out[at + i] = -1;
-        continue;
-      }
-      const start = offsets[i];
-      const length = offsets[i + 1] - start;
-      // sorted results repeat the outer levels row after row: compare with the previous row first
-      if (length === previousLength && previousStart >= 0 && sameBytes(bytes, start, previousStart, length)) {
-        out[at + i] = previousCode;
-        continue;
-      }
-      const code = interner.intern(buffer, start, length);
-      out[at + i] = code;
-      previousStart = start;
-      previousLength = length;
-      previousCode = code;
-    }
+    const buffer = interner.addBuffer(data.values as Uint8Array);
+    utf8Codes(data, out, at, (start, length) => interner.intern(buffer, start, length));
     at += data.length;
   }
   return out;
