@@ -31,7 +31,7 @@ from ..store.table import TableSnapshot
 from .cells import State, empty_rows, leaf_values, pairs_at, rows_and_values
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
 from .levels import LevelMembers, LevelResolver, join_path
-from .scan import Scan, ScanError
+from .scan import Scan, ScanError, ScanResult
 
 # Dense cell arrays above this size would cost more memory than the scan saves.
 MAX_CELLS = 1 << 26
@@ -52,6 +52,24 @@ class GroupLevel:
     hierarchy: HierarchyDef
     definition: LevelDef
     members: LevelMembers
+
+
+@dataclass
+class Prepared:
+    """A planned query: what the scan needs and what turns its accumulators into a result."""
+
+    spec: QuerySpec
+    snap: TableSnapshot
+    groups: list[GroupLevel]
+    cards: list[int]
+    strides: list[int]
+    n_cells: int
+    luts: dict[str, np.ndarray]
+    masks: dict[str, tuple[np.ndarray, ...]]
+    nodes: dict[str, Node]
+    outputs: dict[str, Node]
+    leaves: list[Agg]
+    measure_conditions: list[Node]
 
 
 @dataclass
@@ -188,6 +206,11 @@ class QueryRunner:
             return self._run(spec)
 
     def _run(self, spec: QuerySpec) -> CellSet:
+        prepared = self.prepare(spec)
+        return self.finish(prepared, self.scan(prepared))
+
+    def prepare(self, spec: QuerySpec) -> Prepared:
+        """Plan `spec` on the current snapshot: grouping levels, lookup tables, leaf aggregates."""
         model = self.model
         snap = self.resolver.snapshot(model.base_table)
         grouping = grouping_levels(model, spec.levels)
@@ -215,10 +238,23 @@ class QueryRunner:
         leaves: list[Agg] = []
         for node in outputs.values():
             leaves += [leaf for leaf in leaf_aggregates(node, nodes) if leaf not in leaves]
+        return Prepared(spec, snap, groups, cards, strides, n_cells, luts, masks, nodes, outputs, leaves,
+                        measure_conditions)
+
+    def scan(self, prepared: Prepared, snap: TableSnapshot | None = None) -> ScanResult:
+        """Per-cell accumulators of the prepared query's leaf aggregates over `snap` (by default the
+        snapshot it was prepared on; a snapshot of new rows only gives their contribution)."""
+        p = prepared
         try:
-            scanned = Scan(self, snap, luts, masks, n_cells).run(leaves)
+            return Scan(self, snap or p.snap, p.luts, p.masks, p.n_cells).run(p.leaves)
         except ScanError as e:
             raise QueryError(str(e)) from None
+
+    def finish(self, prepared: Prepared, scanned: ScanResult) -> CellSet:
+        """The result rows (totals, measures, measure filters) from the leaf cells' accumulators."""
+        spec, groups, strides, cards = prepared.spec, prepared.groups, prepared.strides, prepared.cards
+        outputs, nodes, measure_conditions = prepared.outputs, prepared.nodes, prepared.measure_conditions
+        model = self.model
 
         acc = scanned.accumulated
         cells = np.flatnonzero(acc.rows > 0)
