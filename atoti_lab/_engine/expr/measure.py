@@ -51,6 +51,7 @@ class Agg:
 
     func: str
     operand: Node | None
+    params: tuple[tuple[str, Any], ...] = ()  # e.g. quantile's q, mode and interpolation
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         if node.func in ("min", "max"):
             return inner
         return T.DOUBLE
+    if node.op == "date_diff":
+        return T.LONG
     if node.op == "where":
         types = [result_type(a, column_type, measure_type) for a in node.args[1:]]
         for operand in children(node.args[0]):
@@ -127,6 +129,8 @@ def evaluate(node: Node, ctx: Context) -> Vec:
     if isinstance(node, Col):
         raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
     if not isinstance(node, Op):
+        return ctx.navigate(node)
+    if node.op == "date_diff":
         return ctx.navigate(node)
     if node.op == "where":
         cond, if_true, if_false = node.args

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..expr.condition import LevelRef, conjuncts, subjects
-from ..expr.measure import CumulativeScope, Nav, Node, OriginScope, ScopedAgg, SiblingsScope, children
+from ..expr.measure import CumulativeScope, Lit, Nav, Node, Op, OriginScope, ScopedAgg, SiblingsScope, children
 from .context import CellContext
 from .evaluate import Vec
 from .grid import Grid, Locations
@@ -231,14 +231,20 @@ def _shift(node: Nav, ctx: CellContext) -> Vec:
             ok = (own >= 0) & (target >= 0) & (target < n_paths)
             target = np.clip(target, 0, max(n_paths - 1, 0))
         else:
-            # Among the paths where the measure has a value, in the same "others".
+            # Land `offset` members away; on a member without a value, keep going the same way
+            # to the first one with a value (in the same "others"). Empty where the measure is.
             present = values.present
             counted = np.flatnonzero(present)
-            rank = np.searchsorted(counted, flat_own)
-            ok = (own >= 0) & present[np.minimum(flat_own, max(len(present) - 1, 0))] if len(present) else own < -1
-            goal = rank + offset
-            ok &= (goal >= 0) & (goal < len(counted))
-            flat_target = counted[np.clip(goal, 0, max(len(counted) - 1, 0))] if len(counted) else flat_own
+            target = own + offset
+            ok = (own >= 0) & (target >= 0) & (target < n_paths)
+            ok &= present[flat_own] if len(present) else False
+            flat_goal = inverse * n_paths + np.clip(target, 0, max(n_paths - 1, 0))
+            if offset >= 0:
+                k = np.searchsorted(counted, flat_goal, side="left")
+            else:
+                k = np.searchsorted(counted, flat_goal, side="right") - 1
+            ok &= (k >= 0) & (k < len(counted))
+            flat_target = counted[np.clip(k, 0, max(len(counted) - 1, 0))] if len(counted) else flat_goal
             ok &= flat_target // max(n_paths, 1) == inverse
             target = flat_target % max(n_paths, 1)
         if part is not None:
@@ -602,7 +608,50 @@ _NAV = {"total": _total, "parent_value": _parent_value, "at": _at, "filter": _fi
         "date_shift": _date_shift, "rank": _rank, "first": _first_last, "last": _first_last}
 
 
+def _date_diff(node: Op, ctx: CellContext) -> Vec:
+    """Whole units between two dates, each a level's current member or a constant."""
+    def dates(arg: Any) -> list[Any]:
+        if isinstance(arg, Lit):
+            return [arg.value] * ctx.n
+        i = ctx.grid.level_index(arg.dimension, arg.hierarchy, arg.level)
+        if i is None:
+            return [None] * ctx.n
+        members = ctx.grid.groups[i].members.values
+        return [members[k] if k >= 0 else None for k in ctx.loc[i]]
+
+    unit = node.args[2].value
+    out = np.zeros(ctx.n, np.int64)
+    present = np.zeros(ctx.n, np.bool_)
+    for r, (a, b) in enumerate(zip(dates(node.args[0]), dates(node.args[1]))):
+        if isinstance(a, dt.date) and isinstance(b, dt.date):
+            out[r], present[r] = _between(a, b, unit), True
+    return Vec(out, present)
+
+
+def _between(a: dt.date, b: dt.date, unit: str) -> int:
+    """Complete units from a to b (negative when b is before a), as Java's ChronoUnit.between."""
+    if unit in ("months", "years"):
+        months = (b.year - a.year) * 12 + (b.month - a.month)
+        # An incomplete last month does not count.
+        if months > 0 and (b.day, _time(b)) < (a.day, _time(a)):
+            months -= 1
+        elif months < 0 and (b.day, _time(b)) > (a.day, _time(a)):
+            months += 1
+        return months if unit == "months" else int(months / 12)
+    ta = a if isinstance(a, dt.datetime) else dt.datetime(a.year, a.month, a.day)
+    tb = b if isinstance(b, dt.datetime) else dt.datetime(b.year, b.month, b.day)
+    seconds = (tb - ta).total_seconds()
+    size = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}[unit]
+    return int(seconds / size)
+
+
+def _time(value: dt.date) -> tuple[int, ...]:
+    return (value.hour, value.minute, value.second, value.microsecond) if isinstance(value, dt.datetime) else (0,)
+
+
 def navigate(node: Any, ctx: CellContext) -> Vec:
+    if isinstance(node, Op) and node.op == "date_diff":
+        return _date_diff(node, ctx)
     if isinstance(node, Nav):
         fn = _NAV.get(node.kind)
         if fn is None:
