@@ -117,9 +117,8 @@ def _matrix(ctx: CellContext, grid: Grid, loc: Locations, idx: list[int], paths:
     """The measure at every (row's other coordinates) x (path) pair: each row's index among the
     distinct "others", and values shaped (n_others * n_paths,) laid out others-major."""
     others = _replace(loc, {i: -1 for i in idx})
-    stacked = np.stack(others, axis=1) if others else np.zeros((len(loc[0]), 0), np.int64)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    first, inverse = _distinct_locations(grid, others)
+    uniq = np.stack([lv[first] for lv in others], axis=1) if others else np.zeros((len(first), 0), np.int64)
     n_paths = len(paths[0]) if paths else 0
     cand = []
     for i in range(grid.n_levels):
@@ -129,6 +128,21 @@ def _matrix(ctx: CellContext, grid: Grid, loc: Locations, idx: list[int], paths:
             cand.append(np.repeat(uniq[:, i], n_paths))
     values = ctx.at(tuple(cand), grid).value(measure) if len(uniq) * n_paths else _empty(0)
     return inverse, values, n_paths
+
+
+def _distinct_locations(grid: Grid, loc: Locations) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct locations: the first row of each, and each row's index among them (in key order)."""
+    radix = [c + 1 for c in grid.cards]  # -1 (aggregated) is one more value per level
+    if not loc:
+        return np.zeros(1, np.int64), np.zeros(1, np.int64)
+    if float(np.prod(np.array(radix, np.float64))) < 2.0**62:
+        key = np.zeros(len(loc[0]), np.int64)
+        for lv, r in zip(loc, radix):
+            key = key * r + (lv + 1)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(np.stack(loc, axis=1), axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 # -- moving locations ------------------------------------------------------------------------------
@@ -569,39 +583,86 @@ def _cumulative(node: ScopedAgg, ctx: CellContext) -> Vec:
         members = ctx.grid.groups[levels[-1]].members.values
         dates = [members[k] for k in paths[levels[-1]]]
     start, end = scope.window if scope.window is not None else (None, 0)
+    if dates is not None:
+        rows_r, flats = _time_windows(n, inverse, present, n_paths, hi, lo, part, dates, start, end, scope.dense)
+        if not rows_r:
+            return out
+        group = np.concatenate([np.full(len(f), k, np.int64) for k, f in enumerate(flats)])
+        flat = np.concatenate(flats)
+        rows = np.array(rows_r, np.int64)
+    else:
+        rows, group, flat = _range_windows(inverse, present, n_paths, lo, hi, part, start, end, scope.dense)
+        if not len(rows):
+            return out
+    reduced = reduce_groups(node.func, values.values[flat], values.present[flat], group, len(rows),
+                            dict(node.params))
+    return _scatter(out, rows, reduced)
+
+
+def _range_windows(inverse: np.ndarray, present: np.ndarray, n_paths: int, lo: np.ndarray, hi: np.ndarray,
+                   part: np.ndarray | None, start: int | None, end: int, dense: bool
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative windows counted in members, all rows at once: for each row with a window, the
+    flat (others x path) positions it aggregates. Returns (rows, window index per position, positions)."""
+    counted_mask = np.ones_like(present) if dense else present
+    flat_counted = np.flatnonzero(counted_mask.ravel())  # sorted: others-major, then path order
+    valid = hi >= lo
+    own = inverse * n_paths + np.maximum(hi, 0)  # the row's path, or the last one under its prefix
+    k = np.searchsorted(flat_counted, own, side="right") - 1
+    others_start = np.searchsorted(flat_counted, inverse * n_paths, side="left")
+    valid &= k >= others_start
+    if not len(flat_counted):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # Runs of counted entries sharing "others" (and partition): windows never leave their run.
+    run_key = flat_counted // n_paths
+    if part is not None:
+        run_key = run_key * (int(part.max(initial=0)) + 1) + part[flat_counted % n_paths]
+    change = np.flatnonzero(np.diff(run_key)) + 1
+    run_start = np.repeat(np.concatenate([[0], change]), np.diff(np.concatenate([[0], change, [len(run_key)]])))
+    run_end = np.repeat(np.concatenate([change, [len(run_key)]]) - 1,
+                        np.diff(np.concatenate([[0], change, [len(run_key)]])))
+    kk = np.clip(k, 0, len(flat_counted) - 1)
+    own_counted = counted_mask.ravel()[np.minimum(own, counted_mask.size - 1)]
+    if start is None:
+        a = run_start[kk]
+    else:
+        a = np.maximum(kk + int(start) + np.where(own_counted, 0, 1), run_start[kk])
+    b = np.minimum(kk + int(end or 0), run_end[kk])
+    # The window's own run must be the row's: a path before the row's partition does not count.
+    if part is not None:
+        same = part[flat_counted[kk] % n_paths] == part[np.clip(hi, 0, n_paths - 1)]
+        valid &= same
+    lengths = np.where(valid, np.maximum(b - a + 1, 0), 0)
+    rows = np.flatnonzero(lengths > 0)
+    lengths = lengths[rows]
+    total = int(lengths.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    positions = np.repeat(a[rows], lengths) + offsets
+    group = np.repeat(np.arange(len(rows)), lengths)
+    return rows, group, flat_counted[positions]
+
+
+def _time_windows(n: int, inverse: np.ndarray, present: np.ndarray, n_paths: int, hi: np.ndarray, lo: np.ndarray,
+                  part: np.ndarray | None, dates: list[Any], start: str | None, end: str | None, dense: bool
+                  ) -> tuple[list[int], list[np.ndarray]]:
+    """Cumulative windows as periods around each row's date (e.g. the last 7 days)."""
     rows_r: list[int] = []
     flats: list[np.ndarray] = []
     for r in range(n):
         if hi[r] < lo[r]:
             continue
-        p = int(hi[r])  # the row's own path, or the last one under its prefix
-        row = present[inverse[r]]
-        counted = np.arange(n_paths) if scope.dense else np.flatnonzero(row)
+        p = int(hi[r])
+        counted = np.arange(n_paths) if dense else np.flatnonzero(present[inverse[r]])
         if part is not None:
             counted = counted[part[counted] == part[p]]
-        if dates is not None:
-            anchor = dates[p]
-            t0 = shift_date(anchor, parse_period(start)) if start else None
-            t1 = shift_date(anchor, parse_period(end)) if end else anchor
-            chosen = [c for c in counted if (t0 is None or dates[c] >= t0) and dates[c] <= t1]
-            chosen_arr = np.array(chosen, np.int64)
-        else:
-            rank = int(np.searchsorted(counted, p, side="right")) - 1  # last counted at or before p
-            if rank < 0 and not (end and end > 0):
-                continue
-            a = 0 if start is None else max(rank + int(start) if row[p] or scope.dense else rank + int(start) + 1, 0)
-            b = rank + int(end or 0)
-            chosen_arr = counted[a: b + 1]
-        if len(chosen_arr):
+        anchor = dates[p]
+        t0 = shift_date(anchor, parse_period(start)) if start else None
+        t1 = shift_date(anchor, parse_period(end)) if end else anchor
+        chosen = np.array([c for c in counted if (t0 is None or dates[c] >= t0) and dates[c] <= t1], np.int64)
+        if len(chosen):
             rows_r.append(r)
-            flats.append(inverse[r] * n_paths + chosen_arr)
-    if not rows_r:
-        return out
-    group = np.concatenate([np.full(len(f), k, np.int64) for k, f in enumerate(flats)])
-    flat = np.concatenate(flats)
-    reduced = reduce_groups(node.func, values.values[flat], values.present[flat], group, len(rows_r),
-                            dict(node.params))
-    return _scatter(out, np.array(rows_r, np.int64), reduced)
+            flats.append(inverse[r] * n_paths + chosen)
+    return rows_r, flats
 
 
 _NAV = {"total": _total, "parent_value": _parent_value, "at": _at, "filter": _filter, "shift": _shift,
