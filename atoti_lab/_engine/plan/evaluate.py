@@ -15,6 +15,8 @@ import numpy as np
 from .. import types as T
 from ..expr.condition import And, Compare, IsIn, IsNull, LevelRef, Not, Or
 from ..expr.measure import Agg, Col, Lit, MeasureRef, Nav, Node, Op, ScopedAgg, children, is_navigation
+from .functions import CELL_FUNCTIONS
+from .functions import result_type as cell_result_type
 
 
 @dataclass
@@ -80,6 +82,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         for operand in children(node.args[0]):
             result_type(operand, column_type, measure_type)  # validates what the condition reads
         return T.LONG if all(is_integer_type(t) for t in types) else T.DOUBLE
+    if node.op in CELL_FUNCTIONS:
+        return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
     if node.op in ("ceil", "floor", "round"):
         return T.LONG
@@ -186,6 +190,8 @@ _FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def apply(op: str, args: list[Vec]) -> Vec:
+    if op in CELL_FUNCTIONS:
+        return Vec(*CELL_FUNCTIONS[op](args))
     present = args[0].present.copy()
     for a in args[1:]:
         present &= a.present
@@ -202,8 +208,6 @@ def apply(op: str, args: list[Vec]) -> Vec:
                 return Vec(values, present)
             return Vec(values, present & np.isfinite(values))
         y = args[1].values
-        if op in ("min", "max"):
-            return Vec((np.minimum if op == "min" else np.maximum)(x, y), present)
         if op == "+":
             values = x + y
         elif op == "-":

@@ -16,12 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import types as T
 from ..plan.evaluate import Vec, is_integer_type
 from ..plan.query import CellSet
 from .frame import QueryResult
 
 
 def _column(vec: Vec, data_type: str) -> Any:
+    if data_type == T.BOOLEAN:  # e.g. tt.math.isnan
+        values = vec.values.astype(np.bool_, copy=False)
+        return values if vec.present.all() else pd.arrays.BooleanArray(values, ~vec.present)
     if is_integer_type(data_type):
         if vec.present.all():
             return vec.values.astype(np.int64, copy=False)
