@@ -26,7 +26,8 @@ FUNCTIONS = ("ceil", "floor", "round", "exp", "log", "log10", "sqrt", "sin", "co
 # Op("min" | "max", (a, b)): the smaller or larger of two measures, cell by cell.
 
 # Leaf aggregations the kernels compute, with how their per-cell partial results combine.
-AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum")
+AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum", "prod", "long", "short",
+                "var", "std", "single_value", "median", "quantile")
 
 
 @dataclass(frozen=True)
