@@ -260,7 +260,8 @@ class QueryRunner:
         cells = np.flatnonzero(acc.rows > 0)
         leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
                            [p[cells] if p is not None else None for p in acc.present],
-                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()})
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.samples.items()})
 
         def leaf_value(state: State, agg: Agg) -> Vec:
             return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)))
