@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ..cube import Cube
 
 __all__ = [
+    "CHART_VIEWS",
     "PIVOT_KEY",
     "VIEWS",
     "PivotResult",
@@ -72,8 +73,35 @@ __all__ = [
     "run_state",
 ]
 
-VIEWS = ("pivot-table",)
-"""The views the widget can show (charts come with a later version)."""
+CHART_VIEWS = (
+    "clustered-column-chart",
+    "stacked-column-chart",
+    "clustered-bar-chart",
+    "stacked-bar-chart",
+    "line-chart",
+    "area-chart",
+    "pie-chart",
+    "scatter-plot",
+    "heatmap",
+)
+"""The chart views (ECharts in the browser, ``js/src/charts/options.ts``; SVG in snapshots)."""
+
+VIEWS = ("pivot-table", *CHART_VIEWS)
+"""The views the widget can show; switching between them keeps the query."""
+
+VIEW_ALIASES = {
+    # atoti's widget names for the same charts (its front end draws them with Plotly)
+    "plotly-clustered-column-chart": "clustered-column-chart",
+    "plotly-stacked-column-chart": "stacked-column-chart",
+    "plotly-clustered-bar-chart": "clustered-bar-chart",
+    "plotly-stacked-bar-chart": "stacked-bar-chart",
+    "plotly-line-chart": "line-chart",
+    "plotly-area-chart": "area-chart",
+    "plotly-pie-chart": "pie-chart",
+    "plotly-scatter-plot": "scatter-plot",
+    "plotly-heatmap": "heatmap",
+    "table": "pivot-table",
+}
 
 PIVOT_KEY = b"atoti_lab.pivot"
 """Schema metadata of the widget's Arrow tables: JSON ``{"rows": n, "columns": n, "measures": [...],
@@ -242,6 +270,8 @@ def normalize_state(cube: Cube, state: Mapping[str, Any] | None) -> dict[str, An
         out["filters"] = [
             {"unsupported": repr(item)} if isinstance(item, Condition) else item for item in _flatten(out["filters"])
         ]
+    if isinstance(out.get("view"), str):
+        out["view"] = VIEW_ALIASES.get(out["view"], out["view"])
     if isinstance(out.get("totals"), (int, float)) and not isinstance(out["totals"], bool):
         out["totals"] = bool(out["totals"])
     return _json_safe(out)

@@ -93,7 +93,10 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         measures: The measures shown as values (``Measure`` handles or names).
         filters: Conditions on levels, ``l["Country"] == "France"`` or
             ``l["Country"].isin("France", "UK")``, alone, in a list or combined with ``&``.
-        view: The view; ``"pivot-table"`` (charts come later).
+        view: ``"pivot-table"`` or a chart: ``"clustered-column-chart"``, ``"stacked-column-chart"``,
+            ``"clustered-bar-chart"``, ``"stacked-bar-chart"``, ``"line-chart"``, ``"area-chart"``,
+            ``"pie-chart"``, ``"scatter-plot"``, ``"heatmap"`` (atoti's ``"plotly-..."`` names too).
+            Switching views keeps the query.
         totals: Show the grand total and subtotals (``include_totals`` of ``cube.query``).
         live: Re-run the query when the data changes (a commit to a table feeding the cube).
         refresh_ms: At most one live re-run every this many milliseconds (bursts coalesce).

@@ -305,3 +305,33 @@ describe.skipIf(!existsSync(bundle) || readFileSync(bundle, "utf8").length === 0
     expect(model.listenerCount()).toBe(0);
   });
 });
+
+describe("pivot views", () => {
+  it("switches to a chart and back, keeping the query", async () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    const select = el.querySelector<HTMLSelectElement>(".atl-view-select")!;
+    expect(select.value).toBe("pivot-table");
+    select.value = "stacked-column-chart";
+    select.dispatchEvent(new Event("change"));
+    const state = model.get("state") as PivotState;
+    expect(state.view).toBe("stacked-column-chart");
+    expect({ ...state, view: "pivot-table" }).toEqual(STATE); // same query
+    expect(model.saved).toBe(1);
+    await tick();
+    const host = el.querySelector<HTMLElement>(".atl-chart-host")!;
+    expect(host.hidden).toBe(false);
+    expect(el.querySelector<HTMLElement>(".atl-grid")!.hidden).toBe(true);
+    expect(host.querySelector("svg")).not.toBeNull();
+    expect(host.querySelector(".atl-chart")?.getAttribute("data-view")).toBe("stacked-column-chart");
+
+    model.set("state", { ...state, view: "pivot-table" }); // from Python
+    await tick();
+    expect(host.hidden).toBe(true);
+    expect(bodyRows()).toEqual([
+      ["Books", "1,234.50", "-2.00"],
+      ["Toys", "3.00", ""],
+    ]);
+    view.destroy();
+  });
+});

@@ -480,3 +480,21 @@ def test_arrow_types_of_levels(make, cube) -> None:
     table = ipc_to_arrow(w.data)
     assert pa.types.is_date(table.schema.field("Date").type)
     assert "2024-01-01" in w.snapshot_html()
+
+
+def test_switching_to_a_chart_keeps_the_query(make, cube) -> None:
+    w = make(rows=["Category"], columns=["Country"], measures=["Revenue"])
+    before = w.to_pandas()
+    w.set_state({"state": {**w.state, "view": "stacked-column-chart"}})  # as the browser sends it
+    assert w.error == ""
+    assert w.state["view"] == "stacked-column-chart"
+    pd.testing.assert_frame_equal(w.to_pandas(), before)
+    w.update(view="plotly-line-chart")  # atoti's name for the same chart
+    assert w.state["view"] == "line-chart"
+    assert w.error == ""
+    expected = cube.query(cube.measures["Revenue"], levels=[cube.levels["Category"], cube.levels["Country"]], mode="raw")
+    pd.testing.assert_frame_equal(
+        w.to_pandas().sort_values(["Category", "Country"]).reset_index(drop=True),
+        expected.sort_values(["Category", "Country"]).reset_index(drop=True),
+        check_dtype=False,
+    )

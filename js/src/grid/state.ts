@@ -170,3 +170,8 @@ export function matches(text: string, ...fields: (string | null | undefined)[]):
   if (!text) return true;
   return fields.some((f) => f != null && f.toLowerCase().includes(text));
 }
+
+/** Show the same query as another view (the table or a chart kind). */
+export function setView(state: PivotState, view: string): PivotState {
+  return state.view === view ? state : { ...state, view };
+}

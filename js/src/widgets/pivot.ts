@@ -26,10 +26,13 @@ import {
   removeMeasure,
   sameLevel,
   setTotals,
+  setView,
   swapAxes,
   toggleMeasure,
 } from "../grid/state";
 import type { Axis, DataModel, LevelKey, PivotState } from "../grid/state";
+import { PivotChart } from "../charts/chart";
+import { CHART_VIEWS, VIEW_LABELS, isChartView } from "../charts/options";
 import { decodeIPC } from "../wire";
 import type { WireTable } from "../wire";
 import "./table.css";
@@ -74,6 +77,10 @@ export function layoutOf(data: unknown, crossTotals: unknown): PivotLayout | nul
 export class PivotView {
   readonly root: HTMLDivElement;
   readonly grid: PivotGrid;
+  /** Created when a chart view is first shown (ECharts is not set up for table-only widgets). */
+  private chart: PivotChart | null = null;
+  private readonly chartHost: HTMLDivElement;
+  private readonly viewSelect: HTMLSelectElement;
   private readonly doc: Document;
   private readonly model: AnyModel<PivotTraits>;
   private readonly title: HTMLDivElement;
@@ -121,11 +128,21 @@ export class PivotView {
       model.save_changes();
     });
     this.status = this.el("span", "atl-status");
+    this.viewSelect = this.el("select", "atl-view-select");
+    this.viewSelect.title = "View: the table or a chart of the same query";
+    this.viewSelect.setAttribute("aria-label", "View");
+    for (const view of ["pivot-table", ...CHART_VIEWS] as const) {
+      const option = this.el("option", undefined, VIEW_LABELS[view]);
+      option.value = view;
+      this.viewSelect.append(option);
+    }
+    this.viewSelect.addEventListener("change", () => this.edit(setView(this.state(), this.viewSelect.value)));
     toolbar.append(
       panelToggle,
       this.title,
       spacer,
       this.status,
+      this.viewSelect,
       swap,
       this.totalsBox.parentElement!,
       this.liveBox.parentElement!,
@@ -155,7 +172,9 @@ export class PivotView {
     this.message = this.el("div", "atl-empty");
     this.grid = new PivotGrid(this.doc, gridOptions);
     this.footer = this.el("div", "atl-footer");
-    main.append(zoneBar, this.errorBox, this.message, this.grid.element, this.footer);
+    this.chartHost = this.el("div", "atl-chart-host");
+    this.chartHost.hidden = true;
+    main.append(zoneBar, this.errorBox, this.message, this.grid.element, this.chartHost, this.footer);
 
     const body = this.el("div", "atl-pivot-body");
     body.append(this.panel, main);
@@ -166,6 +185,8 @@ export class PivotView {
       this.renderZones();
       this.renderPanel();
       this.renderToolbar();
+      // A view switch keeps the query: the kernel sends no new data, so redraw from the layout.
+      this.scheduleData();
     });
     this.on("change:model", () => this.renderPanel());
     this.on("change:data", () => this.scheduleData());
@@ -192,6 +213,7 @@ export class PivotView {
     for (const [event, callback] of this.listeners) this.model.off(event, callback);
     this.listeners.length = 0;
     this.grid.destroy();
+    this.chart?.destroy();
   }
 
   /** The current state (the same object until the trait changes, so edits can detect no-ops). */
@@ -297,6 +319,7 @@ export class PivotView {
     this.title.textContent = title;
     this.title.hidden = !title;
     this.totalsBox.checked = state.totals;
+    this.viewSelect.value = state.view in VIEW_LABELS ? state.view : "pivot-table";
     this.liveBox.checked = this.model.get("live") !== false;
     this.root.classList.toggle("atl-paused", this.model.get("live") === false);
   }
@@ -452,8 +475,22 @@ export class PivotView {
       this.message.textContent = nothing ? EMPTY_HINT : "No result yet";
     } else if (layout.rowTuples.length === 0) this.message.textContent = "No data for this query";
     this.message.hidden = !empty;
-    this.grid.element.hidden = empty;
-    this.grid.setLayout(empty ? null : layout);
+    const view = state.view;
+    const chartView = isChartView(view) ? view : null;
+    this.grid.element.hidden = empty || chartView !== null;
+    this.chartHost.hidden = empty || chartView === null;
+    this.root.dataset.view = chartView ?? "pivot-table";
+    if (chartView && layout && !empty) {
+      this.grid.setLayout(null);
+      if (!this.chart) {
+        this.chart = new PivotChart(this.doc);
+        this.chartHost.append(this.chart.element);
+      }
+      this.chart.draw(layout, chartView);
+    } else {
+      this.chart?.clear();
+      this.grid.setLayout(empty ? null : layout);
+    }
     if (!layout) {
       this.footer.textContent = "";
       this.status.textContent = "";
