@@ -14,7 +14,14 @@ JSON so that it syncs with the browser and is saved with the notebook::
         ],
         "view": "pivot-table",
         "totals": False,
+        "sort": {"measure": "Revenue", "members": ["France"], "descending": True},  # or None
     }
+
+``sort`` orders the rows by the values of one column of the grid (a measure under a column tuple,
+``members`` being its column-level values, ``[]`` without column levels); the innermost row level
+is sorted within its parent. The browser applies it to the result (``js/src/grid/sort.ts``): the
+query and ``data`` do not change. Drill down (an ``==`` filter on the member plus the next level)
+and member filters (``isin``) are plain edits of ``rows``/``columns`` and ``filters``.
 
 :func:`normalize_state` accepts looser input (level handles, names, partial tuples) and returns
 the canonical form; it never raises, so that a bad state coming from the browser is kept and
@@ -126,6 +133,7 @@ def default_state(cube_name: str = "") -> dict[str, Any]:
         "filters": [],
         "view": "pivot-table",
         "totals": False,
+        "sort": None,
     }
 
 
@@ -424,6 +432,7 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
         if all(m.name != name for m in measures):
             measures.append(cube.measures[name])
     condition = _resolve_filters(cube, state.get("filters", []))
+    _check_sort(state.get("sort"))
     totals = state.get("totals", False)
     if not isinstance(totals, bool):
         msg = f"totals must be true or false, got {totals!r}."
@@ -438,6 +447,19 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
         column_grouping=_grouping(cube, columns),
         view=view,
     )
+
+
+def _check_sort(sort: Any) -> None:
+    if sort is None:
+        return
+    if (
+        not isinstance(sort, Mapping)
+        or not isinstance(sort.get("measure"), str)
+        or not isinstance(sort.get("members", []), (list, tuple))
+        or not isinstance(sort.get("descending", True), bool)
+    ):
+        msg = f"Bad sort {sort!r}: a sort is {{'measure': name, 'members': [column members], 'descending': bool}} or null."
+        raise StateError(msg)
 
 
 def _resolve_filters(cube: Cube, filters: Any) -> Condition | None:

@@ -277,9 +277,19 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         return value
 
     @traitlets.observe("state")
-    def _on_state(self, _change: Any) -> None:
-        if not self._initialising:
-            self.refresh()
+    def _on_state(self, change: Any) -> None:
+        if self._initialising:
+            return
+        old, new = change["old"] or {}, change["new"] or {}
+        cube = self._cube_ref()
+        if cube is not None and self.data and not self.error and _same_query(old, new):
+            # A view switch or a sort: the browser redraws the same result; only check the state.
+            try:
+                resolve_state(cube, new)
+            except StateError as e:
+                self._set_error(str(e))
+            return
+        self.refresh()
 
     @traitlets.observe("live")
     def _on_live(self, change: Any) -> None:
@@ -436,6 +446,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         if state.get("measures"):
             parts.append(f"measures={state['measures']}")
         return f"Pivot({', '.join(parts)}; {info})"
+
+
+PRESENTATION_KEYS = frozenset({"view", "sort"})
+"""State keys the browser applies to the result by itself: changing only these runs no query."""
+
+
+def _same_query(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    keys = (set(old) | set(new)) - PRESENTATION_KEYS
+    return all(old.get(k) == new.get(k) for k in keys)
 
 
 def _listener(ref: weakref.ReferenceType[Pivot]) -> Any:
