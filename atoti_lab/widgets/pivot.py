@@ -93,7 +93,10 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         measures: The measures shown as values (``Measure`` handles or names).
         filters: Conditions on levels, ``l["Country"] == "France"`` or
             ``l["Country"].isin("France", "UK")``, alone, in a list or combined with ``&``.
-        view: The view; ``"pivot-table"`` (charts come later).
+        view: ``"pivot-table"`` or a chart: ``"clustered-column-chart"``, ``"stacked-column-chart"``,
+            ``"clustered-bar-chart"``, ``"stacked-bar-chart"``, ``"line-chart"``, ``"area-chart"``,
+            ``"pie-chart"``, ``"scatter-plot"``, ``"heatmap"`` (atoti's ``"plotly-..."`` names too).
+            Switching views keeps the query.
         totals: Show the grand total and subtotals (``include_totals`` of ``cube.query``).
         live: Re-run the query when the data changes (a commit to a table feeding the cube).
         refresh_ms: At most one live re-run every this many milliseconds (bursts coalesce).
@@ -274,9 +277,19 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         return value
 
     @traitlets.observe("state")
-    def _on_state(self, _change: Any) -> None:
-        if not self._initialising:
-            self.refresh()
+    def _on_state(self, change: Any) -> None:
+        if self._initialising:
+            return
+        old, new = change["old"] or {}, change["new"] or {}
+        cube = self._cube_ref()
+        if cube is not None and self.data and not self.error and _same_query(old, new):
+            # A view switch or a sort: the browser redraws the same result; only check the state.
+            try:
+                resolve_state(cube, new)
+            except StateError as e:
+                self._set_error(str(e))
+            return
+        self.refresh()
 
     @traitlets.observe("live")
     def _on_live(self, change: Any) -> None:
@@ -433,6 +446,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         if state.get("measures"):
             parts.append(f"measures={state['measures']}")
         return f"Pivot({', '.join(parts)}; {info})"
+
+
+PRESENTATION_KEYS = frozenset({"view", "sort"})
+"""State keys the browser applies to the result by itself: changing only these runs no query."""
+
+
+def _same_query(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    keys = (set(old) | set(new)) - PRESENTATION_KEYS
+    return all(old.get(k) == new.get(k) for k in keys)
 
 
 def _listener(ref: weakref.ReferenceType[Pivot]) -> Any:
