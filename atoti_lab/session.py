@@ -9,7 +9,7 @@ import tempfile
 import threading
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +97,9 @@ class Session:
         if name is not None:
             self._replace_running(name)
         self._finalizer = weakref.finalize(self, _close_resources, self._state)
+        from ._server.endpoints import Endpoints
+
+        self._endpoints = Endpoints()
         self._server = self._start_server(config.port)
         self._log.info("Session %s started (name=%r)", self._id, name)
 
@@ -338,6 +341,24 @@ class Session:
         self._log.info("Created cube %r over %r (%d hierarchies, %d measures)", name, base_table.name,
                        len(model.hierarchies), len(model.measures))
         return cube
+
+    # -- server ---------------------------------------------------------------------------------
+    def endpoint(self, route: str, *, method: str = "GET") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Serve the decorated function at ``{session.url}/atoti/pyapi/{route}``.
+
+        The function takes ``(request, user, session, /)`` and returns the response body as JSON-convertible
+        data; ``request.path_parameters`` holds the ``{name}`` parts of `route`, ``request.body`` the
+        parsed JSON body (DELETE, PATCH, POST and PUT). See :mod:`atoti_lab._server.endpoints`.
+        """
+        from ._server.endpoints import check_route
+
+        route, method = check_route(route, method)
+
+        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self._endpoints.add(route, method, handler)
+            return handler
+
+        return decorator
 
     # -- widgets --------------------------------------------------------------------------------
     @property

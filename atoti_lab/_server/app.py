@@ -48,6 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import endpoints as custom
 from .auth import AuthMiddleware, user_of
 from .wire import ARROW_STREAM, WireError, from_ipc, to_ipc
 
@@ -94,6 +95,13 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    registry = getattr(session, "_endpoints", None) or custom.Endpoints()
+
+    async def pyapi(request: Request) -> Response:
+        user = user_of(request.scope)
+        caller = custom.user_for(user.authenticated, user.name, user.roles)
+        return await custom.serve(request, registry, _real(session), caller, rest._body, log)
+
     base = ATOTI_REST_PATH
     routes = [
         Route("/versions/rest", versions, methods=["GET"]),
@@ -106,6 +114,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         Route(f"{base}/cubes/{{name}}", rest.cube, methods=["GET"]),
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
+        Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
     ]
     app = Starlette(
         routes=routes,
@@ -114,6 +123,12 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     )
     app.state.session = session
     return app
+
+
+def _real(session: Any) -> Any:
+    """The session itself behind the weak proxy the server holds (custom endpoints get the real one)."""
+    ref = vars(session).get("_ref")
+    return ref() if ref is not None else session
 
 
 def _route(path: str, **handlers: Callable[[Request], Any]) -> Route:
