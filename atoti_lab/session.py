@@ -48,6 +48,9 @@ def _close_resources(state: dict[str, Any]) -> None:
     server = state.pop("server", None)
     if server is not None:
         server.stop()
+    content = state.pop("content", None)
+    if content is not None:
+        content.close()
     handler = state.pop("handler", None)
     logger = state.get("logger")
     if handler is not None and logger is not None:
@@ -97,9 +100,12 @@ class Session:
         if name is not None:
             self._replace_running(name)
         self._finalizer = weakref.finalize(self, _close_resources, self._state)
+        from ._server.content import ContentStore, storage_path
         from ._server.endpoints import Endpoints
 
         self._endpoints = Endpoints()
+        self._content = ContentStore(storage_path(config.user_content_storage))
+        self._state["content"] = self._content
         self._server = self._start_server(config.port)
         self._log.info("Session %s started (name=%r)", self._id, name)
 

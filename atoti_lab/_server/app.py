@@ -105,6 +105,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         return await custom.serve(request, registry, _real(session), caller, rest._body, log)
 
     from .live import LivePath, live_endpoint  # here: live imports this module
+    from .webapp import webapp_routes
 
     base = ATOTI_REST_PATH
     routes = [
@@ -120,6 +121,8 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
         Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
+        # Last: the web app's generic {kind} routes must not shadow the ones above.
+        *webapp_routes(session, rest, rest._run, base),
     ]
     app = Starlette(
         routes=routes,
