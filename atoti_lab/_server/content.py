@@ -48,8 +48,7 @@ def storage_path(config: Any) -> Path | None:
         raise TypeError(f"user_content_storage must be a path or tt.UserContentStorageConfig(url=path), got {config!r}.")
     text = str(url)
     for prefix in ("sqlite:///", "file://"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+        text = text.removeprefix(prefix)
     if "://" in text:
         raise ValueError(f"user_content_storage {text!r}: only local paths (a SQLite file) are supported.")
     path = Path(text).expanduser()
