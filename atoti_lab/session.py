@@ -349,6 +349,17 @@ class Session:
         return cube
 
     # -- server ---------------------------------------------------------------------------------
+    @property
+    def link(self) -> Any:
+        """Link to the session's web app: return it from a notebook cell to display it.
+
+        Add a path with ``/``: ``session.link / "#/dashboard/1"``. Under a Jupyter server the
+        displayed link goes through the server extension's proxy (``{base_url}atoti-lab/proxy/{port}/``).
+        """
+        from ._server.link import Link
+
+        return Link(self.url, self.port)
+
     def endpoint(self, route: str, *, method: str = "GET") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Serve the decorated function at ``{session.url}/atoti/pyapi/{route}``.
 

@@ -45,6 +45,9 @@ export class Api {
     const credentials = this.credentials;
     if (credentials) headers.Authorization = `Basic ${credentials}`;
     if (init.body !== undefined) headers["Content-Type"] = "application/json";
+    // Under Jupyter's proxy, writes need Jupyter's XSRF token (its _xsrf cookie, echoed in a header).
+    const xsrf = /(?:^|;\s*)_xsrf=([^;]*)/.exec(document.cookie);
+    if (xsrf) headers["X-XSRFToken"] = decodeURIComponent(xsrf[1]);
     const response = await fetch(this.base + path, {
       method: init.method ?? "GET",
       headers,
