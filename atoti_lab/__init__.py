@@ -20,7 +20,7 @@ from .hierarchy import Hierarchy
 from .level import Level
 from .measure import Measure, MeasureDescription
 from .order import CustomOrder, NaturalOrder
-from .security import BasicAuthenticationConfig, SecurityConfig
+from .security import BasicAuthenticationConfig, HttpsConfig, SecurityConfig  # noqa: F401 - HttpsConfig: add to __all__ when its pin is updated
 from .session import Session
 from .table import Table
 from .tables import Tables

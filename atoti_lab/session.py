@@ -131,7 +131,10 @@ class Session:
         from ._server import ServerHandle, create_app
 
         # The app holds a weak reference so that an unused session can still be garbage collected.
-        server = ServerHandle.start(create_app(_SessionProxy(self)), port=port, logger=self._log)
+        from .security import https_from_config
+
+        server = ServerHandle.start(create_app(_SessionProxy(self)), port=port, logger=self._log,
+                                    https=https_from_config(self._config))
         self._state["server"] = server
         return server
 
