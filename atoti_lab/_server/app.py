@@ -105,6 +105,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         return await custom.serve(request, registry, _real(session), caller, rest._body, log)
 
     from .live import LivePath, live_endpoint  # here: live imports this module
+    from .shared import shared_routes
     from .webapp import webapp_routes
 
     base = ATOTI_REST_PATH
@@ -121,6 +122,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
         Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
+        *shared_routes(session, rest, base),
         # Last: the web app's generic {kind} routes must not shadow the ones above.
         *webapp_routes(session, rest, rest._run, base),
     ]
