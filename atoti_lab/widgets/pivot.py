@@ -43,6 +43,7 @@ import pyarrow as pa
 import traitlets
 
 from ._query_state import (
+    CHART_VIEWS,
     PIVOT_KEY,
     StateError,
     cube_model,
@@ -53,6 +54,7 @@ from ._query_state import (
     run_state,
 )
 from ._static import StaticSnapshot, static_asset
+from .chart_svg import render_chart_svg
 from .table import FORMAT_KEY, _kind, _pylist, arrow_to_ipc, ipc_to_arrow, make_formatter
 
 if TYPE_CHECKING:
@@ -417,10 +419,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
 
     def snapshot_html(self, max_rows: int = SNAPSHOT_MAX_ROWS, max_columns: int = SNAPSHOT_MAX_COLUMNS) -> str:
         """A static HTML rendering of the pivot, as shown where widgets cannot run."""
-        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns)
+        view = self.state.get("view", "pivot-table")
+        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns, view)
         cached = getattr(self, "_snapshot", None)
         if cached is not None and len(cached[0]) == len(key) and all(a is b or a == b for a, b in zip(cached[0], key)):
             return cached[1]
+        if view in CHART_VIEWS:
+            text = self._chart_html(view)
+            self._snapshot = (key, text)
+            return text
         text = render_pivot_html(
             self.to_arrow(),
             ipc_to_arrow(self.cross_totals) if self.cross_totals else None,
@@ -431,6 +438,37 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         )
         self._snapshot = (key, text)
         return text
+
+    def snapshot_svg(self) -> str | None:
+        """The SVG drawing of the chart view (None for the table view)."""
+        view = self.state.get("view", "pivot-table")
+        if view not in CHART_VIEWS:
+            return None
+        table = self.to_arrow()
+        return render_chart_svg(table, pivot_info(table), view, title=self.title)
+
+    def _chart_html(self, view: str) -> str:
+        esc = html.escape
+        parts = ['<div class="atoti-lab atl-snapshot atl-chart-snapshot">']
+        if self.title:
+            parts.append(f"<p><strong>{esc(self.title)}</strong></p>")
+        if self.error:
+            parts.append(f'<pre style="color: #d32f2f; white-space: pre-wrap;">{esc(self.error)}</pre>')
+        if self.to_arrow().num_columns == 0:
+            parts.append("<p><em>Add levels and measures to the pivot.</em></p>")
+        else:
+            parts.append(self.snapshot_svg() or "")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        svg = self.snapshot_svg()
+        # Front ends that show images but not HTML (GitHub among them) get the chart as SVG.
+        return ({**data, "image/svg+xml": svg} if svg else data), metadata
 
     def __repr__(self) -> str:
         state = self.state
