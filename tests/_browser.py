@@ -104,9 +104,10 @@ def launch(*, executable: str | None = None, args: tuple[str, ...] = CHROMIUM_AR
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One chromium for the test session."""
+    """One chromium per test module: Playwright's sync API runs an asyncio loop in this thread
+    while it lives, which later suites (asyncio.run, other Playwright users) must not see."""
     path = require_browser()
     with launch(executable=path) as b:
         yield b
