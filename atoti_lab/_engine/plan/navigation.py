@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,33 @@ def _filter(node: Nav, ctx: CellContext) -> Vec:
 
 
 # -- looking along a hierarchy ---------------------------------------------------------------------
+@dataclass
+class _Depth:
+    """The rows of a context that fix `dd` levels of a hierarchy, with what looking along its
+    members at that depth needs: the existing paths, each row's own path (-1 if absent) and the
+    measure at every (row's other coordinates) x (path)."""
+
+    rows: np.ndarray
+    levels: list[int]
+    paths: Locations
+    own: np.ndarray
+    inverse: np.ndarray
+    values: Vec
+    n_paths: int
+
+
+def _by_depth(ctx: CellContext, grid: Grid, idx: list[int], measure: Node) -> Iterator[_Depth]:
+    d = _depth(ctx.loc, idx)
+    for dd in np.unique(d[d > 0]):
+        rows = np.flatnonzero(d == dd)
+        loc = _take(ctx.loc, rows)
+        levels = idx[: int(dd)]
+        keys, paths = _paths(grid, levels)
+        own = _find(keys, grid.key(loc, [i in levels for i in range(grid.n_levels)]))
+        inverse, values, n_paths = _matrix(ctx, grid, loc, levels, paths, measure)
+        yield _Depth(rows, levels, paths, own, inverse, values, n_paths)
+
+
 def _shift(node: Nav, ctx: CellContext) -> Vec:
     idx = _hierarchy_levels(ctx, node.param("on"))
     offset: int = node.param("offset", 1)
@@ -230,15 +258,9 @@ def _shift(node: Nav, ctx: CellContext) -> Vec:
     out = _empty(ctx.n)
     if not idx:
         return out
-    d = _depth(ctx.loc, idx)
-    for dd in np.unique(d[d > 0]):
-        rows = np.flatnonzero(d == dd)
-        loc = _take(ctx.loc, rows)
-        levels = idx[: int(dd)]
-        keys, paths = _paths(ctx.grid, levels)
-        own = _find(keys, ctx.grid.key(loc, [i in levels for i in range(ctx.grid.n_levels)]))
-        part = _partition_keys(ctx.grid, levels, paths, partitioning)
-        inverse, values, n_paths = _matrix(ctx, ctx.grid, loc, levels, paths, node.measure)
+    for at in _by_depth(ctx, ctx.grid, idx, node.measure):
+        rows, own, inverse, values, n_paths = at.rows, at.own, at.inverse, at.values, at.n_paths
+        part = _partition_keys(ctx.grid, at.levels, at.paths, partitioning)
         flat_own = inverse * n_paths + np.maximum(own, 0)
         if mode == "hierarchy":
             target = own + offset
@@ -373,16 +395,10 @@ def _rank(node: Nav, ctx: CellContext) -> Vec:
     idx = _hierarchy_levels(ctx, h)
     ascending: bool = node.param("ascending", True)
     grid = ctx.grid if node.param("apply_filters", True) else _without_filters_on(ctx, [h])
-    d = _depth(ctx.loc, idx)
     out = Vec(np.ones(ctx.n, np.int64), ctx.value(node.measure).present.copy())
-    for dd in np.unique(d[d > 0]):
-        rows = np.flatnonzero(d == dd)
-        loc = _take(ctx.loc, rows)
-        levels = idx[: int(dd)]
-        keys, paths = _paths(grid, levels)
-        own = _find(keys, grid.key(loc, [i in levels for i in range(grid.n_levels)]))
-        parent = grid.key(paths, [i in levels[:-1] for i in range(grid.n_levels)])
-        inverse, values, n_paths = _matrix(ctx, grid, loc, levels, paths, node.measure)
+    for at in _by_depth(ctx, grid, idx, node.measure):
+        rows, own, inverse, values, n_paths = at.rows, at.own, at.inverse, at.values, at.n_paths
+        parent = grid.key(at.paths, [i in at.levels[:-1] for i in range(grid.n_levels)])
         n_others = len(values.values) // max(n_paths, 1)
         group = np.repeat(np.arange(n_others), n_paths) * (int(parent.max(initial=0)) + 1) + np.tile(parent, n_others)
         v = values.values.astype(np.float64)
@@ -548,14 +564,9 @@ def _siblings(node: ScopedAgg, ctx: CellContext) -> Vec:
         own = ctx.at(_take(ctx.loc, top)).value(node.operand)
         out = _scatter(out, top, reduce_groups(node.func, own.values, own.present, np.arange(len(top)), len(top),
                                                dict(node.params)))
-    for dd in np.unique(d[d > 0]):
-        rows = np.flatnonzero(d == dd)
-        loc = _take(ctx.loc, rows)
-        levels = idx[: int(dd)]
-        keys, paths = _paths(ctx.grid, levels)
-        own = _find(keys, ctx.grid.key(loc, [i in levels for i in range(ctx.grid.n_levels)]))
-        parent = ctx.grid.key(paths, [i in levels[:-1] for i in range(ctx.grid.n_levels)])
-        inverse, values, n_paths = _matrix(ctx, ctx.grid, loc, levels, paths, node.operand)
+    for at in _by_depth(ctx, ctx.grid, idx, node.operand):
+        rows, own, inverse, values, n_paths = at.rows, at.own, at.inverse, at.values, at.n_paths
+        parent = ctx.grid.key(at.paths, [i in at.levels[:-1] for i in range(ctx.grid.n_levels)])
         # Each row gathers the paths sharing its parent, in its own "others".
         same = parent[None, :] == parent[np.maximum(own, 0)][:, None]
         if scope.exclude_self:
