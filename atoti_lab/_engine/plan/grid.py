@@ -48,7 +48,6 @@ class Grid:
         self._regroup = regroup
         self._leaf_value = leaf_value
         self._patterns: dict[tuple[bool, ...], Aggregated] = {}
-        self.variants: dict[object, Grid] = {}  # the same grid scanned under other filters
 
     @property
     def n_levels(self) -> int:

@@ -102,10 +102,6 @@ def _scatter(out: Vec, rows: np.ndarray, part: Vec) -> Vec:
     return Vec(values, out.present)
 
 
-def _hierarchy_levels(ctx: CellContext, hierarchy: tuple[str, str]) -> list[int]:
-    return ctx.grid.levels_of(hierarchy)
-
-
 def _paths(grid: Grid, idx: list[int]) -> tuple[np.ndarray, Locations]:
     """Existing member paths over the levels `idx` (top down), in member order, with their keys."""
     pattern = tuple(i in idx for i in range(grid.n_levels))
@@ -150,7 +146,7 @@ def _distinct_locations(grid: Grid, loc: Locations) -> tuple[np.ndarray, np.ndar
 def _total(node: Nav, ctx: CellContext) -> Vec:
     changes: dict[int, np.ndarray | int] = {}
     for h in node.param("hierarchies"):
-        for i in _hierarchy_levels(ctx, h):
+        for i in ctx.grid.levels_of(h):
             changes[i] = -1
     if not changes:
         return ctx.value(node.measure)
@@ -170,7 +166,7 @@ def _parent_value(node: Nav, ctx: CellContext) -> Vec:
     above = np.ones(n, np.bool_)
     changes: dict[int, np.ndarray | int] = {}
     for h, deg in degrees:
-        idx = _hierarchy_levels(ctx, h)
+        idx = ctx.grid.levels_of(h)
         d = _depth(ctx.loc, idx)
         target = d - deg
         above &= target < 0
@@ -210,7 +206,7 @@ def _at(node: Nav, ctx: CellContext) -> Vec:
             missing |= idx < 0
         changes[i] = np.maximum(idx, 0)
         h = ctx.grid.groups[i].hierarchy.key
-        for k in _hierarchy_levels(ctx, h):
+        for k in ctx.grid.levels_of(h):
             if k > i:
                 changes[k] = -1
     value = ctx.at(_replace(ctx.loc, changes)).value(node.measure)
@@ -251,7 +247,7 @@ def _by_depth(ctx: CellContext, grid: Grid, idx: list[int], measure: Node) -> It
 
 
 def _shift(node: Nav, ctx: CellContext) -> Vec:
-    idx = _hierarchy_levels(ctx, node.param("on"))
+    idx = ctx.grid.levels_of(node.param("on"))
     offset: int = node.param("offset", 1)
     partitioning: LevelRef | None = node.param("partitioning")
     mode: str = node.param("mode", "measure")
@@ -336,7 +332,7 @@ def shift_date(value: dt.date, period: tuple[int, int, int]) -> dt.date:
 
 def _date_shift(node: Nav, ctx: CellContext) -> Vec:
     h = node.param("on")
-    idx = _hierarchy_levels(ctx, h)
+    idx = ctx.grid.levels_of(h)
     out = _empty(ctx.n)
     hdef = ctx.grid.groups[idx[0]].hierarchy if idx else None
     if not idx or hdef is None or len(idx) < len(hdef.levels):
@@ -392,7 +388,7 @@ def _date_shift(node: Nav, ctx: CellContext) -> Vec:
 
 def _rank(node: Nav, ctx: CellContext) -> Vec:
     h = node.param("hierarchy")
-    idx = _hierarchy_levels(ctx, h)
+    idx = ctx.grid.levels_of(h)
     ascending: bool = node.param("ascending", True)
     grid = ctx.grid if node.param("apply_filters", True) else _without_filters_on(ctx, [h])
     out = Vec(np.ones(ctx.n, np.int64), ctx.value(node.measure).present.copy())
@@ -556,7 +552,7 @@ def _origin(node: ScopedAgg, ctx: CellContext) -> Vec:
 def _siblings(node: ScopedAgg, ctx: CellContext) -> Vec:
     scope = node.scope
     assert isinstance(scope, SiblingsScope)
-    idx = _hierarchy_levels(ctx, scope.hierarchy)
+    idx = ctx.grid.levels_of(scope.hierarchy)
     d = _depth(ctx.loc, idx)
     out = _empty(ctx.n)
     top = np.flatnonzero(d == 0)
