@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import agg, math, type
+from . import agg, array, math, type
 from ._condition import Condition
 from ._jupyter import _jupyter_server_extension_points
 from ._version import __version__
@@ -48,6 +48,7 @@ __all__ = [
     "UserContentStorageConfig",
     "__version__",
     "agg",
+    "array",
     "math",
     "type",
     "where",

@@ -13,7 +13,7 @@ def test_all_is_pinned_and_sorted():
     assert tt.__all__ == [
         "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube", "CustomOrder", "Hierarchy", "Level", "LoggingConfig",
         "Measure", "MeasureDescription", "NaturalOrder", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "Table",
-        "Tables", "UserContentStorageConfig", "__version__", "agg", "math", "type", "where",
+        "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "math", "type", "where",
     ]
     for name in tt.__all__:
         assert hasattr(tt, name), name

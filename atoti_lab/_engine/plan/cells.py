@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backends.memory.kernels import Accumulator
 from ..expr.measure import Agg, Node
+from .array_scan import VectorSums
 from .evaluate import Vec, evaluate, finalize
 
 
@@ -20,8 +21,10 @@ class State:
     """Accumulators of some cells (leaf cells, or totals built from them)."""
 
     def __init__(self, rows: np.ndarray, arrays: list[np.ndarray], present: list[np.ndarray | None],
-                 pairs: dict[Agg, tuple[np.ndarray, np.ndarray]]) -> None:
+                 pairs: dict[Agg, tuple[np.ndarray, np.ndarray]],
+                 vectors: dict[Agg, VectorSums] | None = None) -> None:
         self.rows, self.arrays, self.present, self.pairs = rows, arrays, present, pairs
+        self.vectors = vectors or {}  # arrays hook: element-wise sums of array columns (array_scan.py)
 
     def regroup(self, key: np.ndarray, accumulators: list[Accumulator]) -> State:
         groups, inverse = np.unique(key, return_inverse=True)
@@ -54,7 +57,8 @@ class State:
             width = int(codes.max(initial=0)) + 1
             merged = np.unique(inverse[cell_pos] * width + codes)
             pairs[leaf] = (merged // width, merged % width)
-        return State(rows, arrays, present, pairs)
+        vectors = {leaf: v.regroup(inverse, n) for leaf, v in self.vectors.items()}  # arrays hook
+        return State(rows, arrays, present, pairs, vectors)
 
     def distinct_counts(self, leaf: Agg) -> np.ndarray:
         cell_pos, _ = self.pairs[leaf]
@@ -138,6 +142,8 @@ def _measure(node: Node, nodes: dict[str, Node], state: State, leaf_value: Calla
 
 def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:
     """A leaf aggregate's values on the cells of `state`."""
+    if agg in state.vectors:  # arrays hook: SUM / MEAN of an array column
+        return state.vectors[agg].value(agg.func)
     if agg.func == "count_distinct":
         counts = state.distinct_counts(agg)
         return Vec(counts, counts > 0)

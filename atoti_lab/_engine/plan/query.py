@@ -28,6 +28,7 @@ from ..model.cube import CubeModel, HierarchyDef, LevelDef
 from ..store.database import Store
 from ..store.encoded import column_codes
 from ..store.table import TableSnapshot
+from .array_scan import vectors_at
 from .cells import State, empty_rows, leaf_values, pairs_at, rows_and_values
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
 from .levels import LevelMembers, LevelResolver, join_path
@@ -262,7 +263,8 @@ class QueryRunner:
             cells = empty_rows([g.hierarchy.key for g in groups], cells, strides, cards)
         leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
                            [p[cells] if p is not None else None for p in acc.present],
-                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()})
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
+                           {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
         states = [(len(groups), cells, leaf_state)]
         if spec.include_totals:
             for p in range(len(groups)):

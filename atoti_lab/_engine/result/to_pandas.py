@@ -16,12 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import types as T
+from ..plan.arrays import to_objects
 from ..plan.evaluate import Vec, is_integer_type
 from ..plan.query import CellSet
 from .frame import QueryResult
 
 
 def _column(vec: Vec, data_type: str) -> Any:
+    if T.is_array(data_type):  # arrays hook: one numpy vector per row (see plan/arrays.py)
+        return to_objects(vec, data_type)
     if is_integer_type(data_type):
         if vec.present.all():
             return vec.values.astype(np.int64, copy=False)
