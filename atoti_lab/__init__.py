@@ -19,7 +19,9 @@ from .function import where
 from .hierarchy import Hierarchy
 from .level import Level
 from .measure import Measure, MeasureDescription
+from .navigation import at, date_diff, date_shift, filter, first, last, parent_value, rank, shift, total
 from .order import CustomOrder, NaturalOrder
+from .scope import CumulativeScope, OriginScope, SiblingsScope
 from .security import BasicAuthenticationConfig, SecurityConfig
 from .session import Session
 from .table import Table
@@ -32,6 +34,7 @@ __all__ = [
     "Condition",
     "CsvLoad",
     "Cube",
+    "CumulativeScope",
     "CustomOrder",
     "Hierarchy",
     "Level",
@@ -39,17 +42,29 @@ __all__ = [
     "Measure",
     "MeasureDescription",
     "NaturalOrder",
+    "OriginScope",
     "ParquetLoad",
     "SecurityConfig",
     "Session",
     "SessionConfig",
+    "SiblingsScope",
     "Table",
     "Tables",
     "UserContentStorageConfig",
     "__version__",
     "agg",
     "array",
+    "at",
+    "date_diff",
+    "date_shift",
+    "filter",
+    "first",
+    "last",
     "math",
+    "parent_value",
+    "rank",
+    "shift",
+    "total",
     "type",
     "where",
 ]

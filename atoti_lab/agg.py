@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._engine.expr.measure import Agg, is_row_expression
+from ._engine.expr.measure import Agg, Lit, ScopedAgg, is_row_expression
 from ._operation import to_node
 from .measure import MeasureDescription
 
 __all__ = ["count_distinct", "max", "mean", "min", "square_sum", "sum"]
 
 
-def _agg(func: str, operand: Any, scope: Any) -> MeasureDescription:
-    if scope is not None:
-        raise NotImplementedError(f"tt.agg.{func}(..., scope=...) is not supported yet.")
+def _agg(func: str, operand: Any, scope: Any, **params: Any) -> MeasureDescription:
     node = to_node(operand)
-    if not is_row_expression(node):
+    if is_row_expression(node) and not isinstance(node, Lit):
+        if scope is not None:
+            raise TypeError(f"tt.agg.{func}() of table columns starts from the facts: it takes no scope.")
+        return MeasureDescription(Agg(func, node, tuple(sorted(params.items()))))
+    if scope is None:
         raise TypeError(
-            f"tt.agg.{func}() takes a table column or an expression of columns (a measure needs scope=...), "
-            f"got {operand!r}."
+            f"tt.agg.{func}() of a measure needs scope= (tt.OriginScope, tt.CumulativeScope or tt.SiblingsScope), "
+            f"got {operand!r} without one."
         )
-    return MeasureDescription(Agg(func, node))
+    scope_node = getattr(scope, "_node", None)
+    if scope_node is None:
+        raise TypeError(f"scope must be tt.OriginScope, tt.CumulativeScope or tt.SiblingsScope, got {scope!r}.")
+    return MeasureDescription(ScopedAgg(func, node, scope_node, tuple(sorted(params.items()))))
 
 
 def sum(operand: Any, /, *, scope: Any = None) -> MeasureDescription:

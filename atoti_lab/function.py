@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._condition import Condition
-from ._engine.expr.condition import LevelRef, subjects
 from ._engine.expr.measure import Lit, Op
 from ._operation import to_node
 from .measure import MeasureDescription
@@ -16,9 +15,7 @@ __all__ = ["where"]
 
 def _condition_node(condition: Any) -> Any:
     if not isinstance(condition, Condition):
-        raise TypeError(f"where() takes conditions on measures, such as m['Sales'] > 0; got {condition!r}.")
-    if any(isinstance(s, LevelRef) for s in subjects(condition._node)):
-        raise NotImplementedError("Conditions on levels inside measures are not supported yet.")
+        raise TypeError(f"where() takes conditions on measures or levels, such as m['Sales'] > 0 or l['Country'] == 'France'; got {condition!r}.")
     return condition._node
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .condition import And, ColumnRef, Compare, IsIn, IsNull, Not, Or
+from .condition import And, ColumnRef, Compare, IsIn, IsNull, LevelRef, Not, Or
 
 ARITHMETIC = ("+", "-", "*", "/", "//", "**", "%")
 UNARY = ("neg", "abs")
@@ -51,6 +51,7 @@ class Agg:
 
     func: str
     operand: Node | None
+    params: tuple[tuple[str, Any], ...] = ()  # e.g. quantile's q, mode and interpolation
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,55 @@ class MeasureRef:
     name: str
 
 
-Node = Union[Col, Lit, Op, Agg, MeasureRef]
+@dataclass(frozen=True)
+class Nav:
+    """`measure` evaluated at other locations of the cube: parent_value, total, shift, at, rank...
+
+    `params` are the function's keyword arguments as sorted (name, value) pairs (hashable); a
+    value that is itself a measure expression (e.g. parent_value's total_value) is a node."""
+
+    kind: str
+    measure: Any
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+
+@dataclass(frozen=True)
+class OriginScope:
+    levels: tuple[LevelRef, ...]
+
+
+@dataclass(frozen=True)
+class CumulativeScope:
+    level: LevelRef
+    window: tuple[Any, Any] | None = None  # (start, end): member offsets, or periods such as "-3D"
+    partitioning: LevelRef | None = None
+    dense: bool = False
+    time_window: bool = False
+
+
+@dataclass(frozen=True)
+class SiblingsScope:
+    hierarchy: tuple[str, str]
+    exclude_self: bool = False
+
+
+Scope = Union[OriginScope, CumulativeScope, SiblingsScope]
+
+
+@dataclass(frozen=True)
+class ScopedAgg:
+    """Aggregation of a measure's values over the locations a scope selects around each cell."""
+
+    func: str
+    operand: Any
+    scope: Scope
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+Node = Union[Col, Lit, Op, Agg, MeasureRef, Nav, ScopedAgg]
 
 
 def is_row_expression(node: Node) -> bool:
@@ -95,8 +144,20 @@ def columns_of(node: Node | None) -> list[ColumnRef]:
     return out
 
 
+def is_navigation(node: Any) -> bool:
+    return isinstance(node, (Nav, ScopedAgg))
+
+
+def _is_measure_node(value: Any) -> bool:
+    return isinstance(value, (Col, Lit, Op, Agg, MeasureRef, Nav, ScopedAgg))
+
+
 def children(node: Any) -> list[Any]:
     """The operands of an Op, with the conditions of `where` opened up to the measures they test."""
+    if isinstance(node, Nav):
+        return [node.measure] + [v for _, v in node.params if _is_measure_node(v)]
+    if isinstance(node, ScopedAgg):
+        return [node.operand]
     if isinstance(node, Op):
         return [c for a in node.args for c in ([a] if not _is_condition(a) else children(a))]
     if isinstance(node, (And, Or)):
@@ -105,7 +166,8 @@ def children(node: Any) -> list[Any]:
         return children(node.part)
     if isinstance(node, (Compare, IsIn, IsNull)):
         value = getattr(node, "value", None)
-        return [node.subject] + ([value] if isinstance(value, (Col, Lit, Op, Agg, MeasureRef)) else [])
+        subject = [] if isinstance(node.subject, LevelRef) else [node.subject]
+        return subject + ([value] if _is_measure_node(value) else [])
     return []
 
 
@@ -131,6 +193,10 @@ def describe(node: Node | None) -> str:
         return f"m[{node.name!r}]"
     if isinstance(node, Agg):
         return f"{node.func}({describe(node.operand)})"
+    if isinstance(node, Nav):
+        return f"{node.kind}({describe(node.measure)})"
+    if isinstance(node, ScopedAgg):
+        return f"{node.func}({describe(node.operand)}, scope={type(node.scope).__name__})"
     if not isinstance(node, Op):
         return repr(node)
     if node.op == "where":

@@ -14,7 +14,8 @@ import numpy as np
 from ..backends.memory.kernels import Accumulator
 from ..expr.measure import Agg, Node
 from .array_scan import VectorSums
-from .evaluate import Vec, evaluate, finalize
+from .evaluate import Vec, finalize
+from .grid import Grid, Locations
 
 
 class State:
@@ -26,9 +27,9 @@ class State:
         self.rows, self.arrays, self.present, self.pairs = rows, arrays, present, pairs
         self.vectors = vectors or {}  # arrays hook: element-wise sums of array columns (array_scan.py)
 
-    def regroup(self, key: np.ndarray, accumulators: list[Accumulator]) -> State:
-        groups, inverse = np.unique(key, return_inverse=True)
-        n = len(groups)
+    def regroup(self, inverse: np.ndarray, accumulators: list[Accumulator]) -> State:
+        """The accumulators of groups of these cells (`inverse`: each cell's group, 0..n-1)."""
+        n = int(inverse.max()) + 1 if len(inverse) else 0
         rows = np.zeros(n, np.int64)
         np.add.at(rows, inverse, self.rows)
         arrays = []
@@ -88,56 +89,41 @@ def empty_rows(hierarchy_of_level: list[tuple[str, str]], cells: np.ndarray, str
     return np.unique(np.concatenate([combos, cells]))
 
 
-def rows_and_values(
-    states: list[tuple[int, np.ndarray, State]],
-    strides: list[int],
-    cards: list[int],
-    outputs: dict[str, Node],
-    nodes: dict[str, Node],
-    leaf_value: Callable[[State, Agg], Vec],
-) -> tuple[list[np.ndarray], dict[str, Vec]]:
-    """Member indices per level (-1 on total rows) and the values of `outputs` (measure
-    expressions by name), in result row order.
+def result_rows(grid: Grid, shown: list[int], totals: list[int], include_empty_rows: bool) -> Locations:
+    """The locations of a result's rows, in member order with each total before what it sums.
 
-    `states` holds, per aggregation prefix p (p grouping levels kept), the cell keys of that
-    level and their accumulators.
+    `shown` are the grid levels the query displays (the grid may hold more, for navigation);
+    `totals` the prefixes of `shown` that get total rows (p: the first p shown levels fixed).
     """
-    n_levels = len(cards)
+    n_levels = grid.n_levels
+    if not n_levels:
+        return ()
+    pattern = tuple(i in shown for i in range(n_levels))
+    keys = grid.aggregated(pattern).keys
+    if include_empty_rows:
+        keys = empty_rows([grid.groups[i].hierarchy.key for i in shown], keys, [grid.strides[i] for i in shown],
+                          [grid.cards[i] for i in shown])
     blocks: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
-    for p, keys, _ in states:
-        unique_keys = keys if p == n_levels else np.unique(keys)
+
+    def add(block_keys: np.ndarray, fixed: set[int]) -> None:
         for i in range(n_levels):
-            if i < p:
-                cell_ids = unique_keys * (strides[p - 1] if p else 1)
-                blocks[i].append((cell_ids // strides[i]) % max(cards[i], 1))
+            if i in fixed:
+                blocks[i].append((block_keys // grid.strides[i]) % max(grid.cards[i], 1))
             else:
-                blocks[i].append(np.full(len(unique_keys), -1, np.int64))
-    member_index = [np.concatenate(b) for b in blocks]
-    n_rows = sum(len(s.rows) for _, _, s in states)
-    if len(states) > 1:
+                blocks[i].append(np.full(len(block_keys), -1, np.int64))
+
+    add(keys, set(shown))
+    for p in totals:
+        kept = shown[:p]
+        prefix = np.unique(sum(((keys // grid.strides[i]) % max(grid.cards[i], 1)) * grid.strides[i] for i in kept)
+                           if kept else np.zeros(min(len(keys), 1), np.int64))
+        add(prefix, set(kept))
+    loc = tuple(np.concatenate(b) for b in blocks)
+    if totals:
         # Totals sort before the members they sum: -1 comes first on each level.
-        order = np.lexsort(tuple(reversed(member_index)))
-    else:
-        order = np.arange(n_rows)  # leaf cells are numbered in member order already
-
-    values: dict[str, Vec] = {}
-    for name, node in outputs.items():
-        parts = [_measure(node, nodes, state, leaf_value) for _, _, state in states]
-        values[name] = Vec(np.concatenate([v.values for v in parts])[order],
-                           np.concatenate([v.present for v in parts])[order])
-    return [m[order] for m in member_index], values
-
-
-def _measure(node: Node, nodes: dict[str, Node], state: State, leaf_value: Callable[[State, Agg], Vec]) -> Vec:
-    n = len(state.rows)
-    cache: dict[str, Vec] = {}
-
-    def measure(ref: str) -> Vec:
-        if ref not in cache:
-            cache[ref] = evaluate(nodes[ref], lambda agg: leaf_value(state, agg), measure, n)
-        return cache[ref]
-
-    return evaluate(node, lambda agg: leaf_value(state, agg), measure, n)
+        order = np.lexsort(tuple(loc[i] for i in reversed(shown)))
+        loc = tuple(lv[order] for lv in loc)
+    return loc
 
 
 def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:
@@ -153,4 +139,4 @@ def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_ope
     return finalize(agg.func, state.arrays[a], state.present[a], state.rows, integer_operand(agg.operand))
 
 
-__all__ = ["State", "empty_rows", "leaf_values", "pairs_at", "rows_and_values"]
+__all__ = ["State", "empty_rows", "leaf_values", "pairs_at", "result_rows"]

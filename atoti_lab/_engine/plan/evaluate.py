@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .. import types as T
-from ..expr.condition import And, Compare, IsIn, IsNull, Not, Or
-from ..expr.measure import Agg, Col, Lit, MeasureRef, Node, Op, children
+from ..expr.condition import And, Compare, IsIn, IsNull, LevelRef, Not, Or
+from ..expr.measure import Agg, Col, Lit, MeasureRef, Nav, Node, Op, ScopedAgg, children, is_navigation
 from . import arrays
 
 
@@ -63,6 +63,23 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         if node.func == "sum":
             return T.LONG if is_integer_type(inner) else T.DOUBLE
         return inner
+    if isinstance(node, Nav):
+        inner = result_type(node.measure, column_type, measure_type)
+        if node.kind == "rank":
+            return T.LONG
+        others = [result_type(v, column_type, measure_type) for v in children(node)[1:]]
+        return inner if all(t == inner for t in others) else T.DOUBLE
+    if isinstance(node, ScopedAgg):
+        inner = result_type(node.operand, column_type, measure_type)
+        if node.func in ("count", "count_distinct"):
+            return T.LONG
+        if node.func in ("sum", "prod", "long", "short"):
+            return T.LONG if is_integer_type(inner) else T.DOUBLE
+        if node.func in ("min", "max"):
+            return inner
+        return T.DOUBLE
+    if node.op == "date_diff":
+        return T.LONG
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
         return arrays.function_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op == "where":
@@ -99,25 +116,40 @@ def finalize(func: str, total: np.ndarray | None, present: np.ndarray | None, ro
     return Vec(total, has)
 
 
-def evaluate(node: Node, leaf: Callable[[Agg], Vec], measure: Callable[[str], Vec], n: int) -> Vec:
-    """Cell values of `node`, given how to get leaf aggregates and other measures."""
+class Context(Protocol):
+    """Where a measure is evaluated: a set of cells (see plan/context.py)."""
+
+    n: int
+
+    def leaf(self, agg: Agg) -> Vec: ...
+    def measure(self, name: str) -> Vec: ...
+    def navigate(self, node: Any) -> Vec: ...
+    def level_test(self, cond: Any) -> np.ndarray: ...
+
+
+def evaluate(node: Node, ctx: Context) -> Vec:
+    """Cell values of `node` on the cells of `ctx`."""
     if isinstance(node, Agg):
-        return leaf(node)
+        return ctx.leaf(node)
     if isinstance(node, MeasureRef):
-        return measure(node.name)
+        return ctx.measure(node.name)
     if isinstance(node, Lit):
-        return Vec.constant(node.value, n)
+        return Vec.constant(node.value, ctx.n)
     if isinstance(node, Col):
         raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
+    if not isinstance(node, Op):
+        return ctx.navigate(node)
+    if node.op == "date_diff":
+        return ctx.navigate(node)
     if node.op == "where":
         cond, if_true, if_false = node.args
-        test = truth(cond, lambda x: evaluate(x, leaf, measure, n))
-        a, b = evaluate(if_true, leaf, measure, n), evaluate(if_false, leaf, measure, n)
+        test = truth(cond, ctx)
+        a, b = evaluate(if_true, ctx), evaluate(if_false, ctx)
         values = np.where(test, a.values, b.values)
         return Vec(values, np.where(test, a.present, b.present))
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
-        return arrays.evaluate(node, lambda a: evaluate(a, leaf, measure, n), n)
-    args = [evaluate(a, leaf, measure, n) for a in node.args]
+        return arrays.evaluate(node, lambda a: evaluate(a, ctx), ctx.n)
+    args = [evaluate(a, ctx) for a in node.args]
     return apply(node.op, args)
 
 
@@ -125,23 +157,26 @@ _COMPARE = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equa
             ">=": np.greater_equal}
 
 
-def truth(cond: Any, value: Callable[[Node], Vec]) -> np.ndarray:
-    """Cells where a condition on measures holds; a comparison with an empty cell is false."""
+def truth(cond: Any, ctx: Context) -> np.ndarray:
+    """Cells where a condition holds. On measures, a comparison with an empty cell is false; on
+    levels, the context tells (a level that the cell does not express is null)."""
     if isinstance(cond, And):
-        return np.logical_and.reduce([truth(p, value) for p in cond.parts])
+        return np.logical_and.reduce([truth(p, ctx) for p in cond.parts])
     if isinstance(cond, Or):
-        return np.logical_or.reduce([truth(p, value) for p in cond.parts])
+        return np.logical_or.reduce([truth(p, ctx) for p in cond.parts])
     if isinstance(cond, Not):
-        return ~truth(cond.part, value)
-    subject = value(cond.subject)
+        return ~truth(cond.part, ctx)
+    if isinstance(cond.subject, LevelRef):
+        return ctx.level_test(cond)
+    subject = evaluate(cond.subject, ctx)
     if isinstance(cond, IsNull):
         return ~subject.present
     if isinstance(cond, IsIn):
         return subject.present & np.isin(subject.values, [v for v in cond.values if v is not None])
     if not isinstance(cond, Compare):
         raise TypeError(f"Not a condition on measures: {cond!r}.")
-    if isinstance(cond.value, (Agg, MeasureRef, Op, Lit)):
-        other = value(cond.value)
+    if isinstance(cond.value, (Agg, MeasureRef, Op, Lit)) or is_navigation(cond.value):
+        other = evaluate(cond.value, ctx)
         right, present = other.values, subject.present & other.present
     else:
         right, present = cond.value, subject.present
@@ -219,7 +254,7 @@ def leaf_aggregates(node: Node, measures: Mapping[str, Node]) -> list[Agg]:
             if n.name not in seen:
                 seen.add(n.name)
                 walk(measures[n.name])
-        elif isinstance(n, Op):
+        else:
             for a in children(n):
                 walk(a)
 

@@ -13,7 +13,6 @@ and distinct counts are right at every level).
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +28,14 @@ from ..store.database import Store
 from ..store.encoded import column_codes
 from ..store.table import TableSnapshot
 from .array_scan import vectors_at
-from .cells import State, empty_rows, leaf_values, pairs_at, rows_and_values
+from .cells import State, leaf_values, pairs_at, result_rows
+from .context import CellContext
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
+from .grid import Grid
 from .levels import LevelMembers, LevelResolver, join_path
+from .members import OPS as _OPS
+from .members import MemberTestError, test_members
+from .navigation import NavigationError, required_levels, variant_filter
 from .scan import Scan, ScanError, ScanResult
 
 # Dense cell arrays above this size would cost more memory than the scan saves.
@@ -61,7 +65,8 @@ class Prepared:
 
     spec: QuerySpec
     snap: TableSnapshot
-    groups: list[GroupLevel]
+    groups: list[GroupLevel]  # the grid's levels: those the query shows, then what navigation needs
+    shown: list[int]  # positions in `groups` of the levels the result shows
     cards: list[int]
     strides: list[int]
     n_cells: int
@@ -115,56 +120,6 @@ def _level_def(model: CubeModel, ref: LevelRef) -> LevelDef:
     return lvl
 
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}
-
-
-def _coerce(sample: Any, value: Any) -> Any:
-    """Filter values written as text for date levels are accepted, as in atoti."""
-    import datetime as dt
-
-    if not isinstance(value, str) or sample is None or isinstance(sample, str):
-        return value
-    try:
-        if isinstance(sample, dt.datetime):
-            return dt.datetime.fromisoformat(value)
-        if isinstance(sample, dt.date):
-            return dt.date.fromisoformat(value)
-        if isinstance(sample, bool):
-            return {"true": True, "false": False}.get(value.lower(), value)
-        if isinstance(sample, (int, np.integer)):
-            return int(value)
-        if isinstance(sample, (float, np.floating)):
-            return float(value)
-    except ValueError:
-        return value  # matches nothing, as a value of another type would
-    return value
-
-
-def _test_members(node: Node, values: list[Any]) -> np.ndarray:
-    """Which member values satisfy a condition on one level."""
-    sample = next((v for v in values if v is not None), None)
-    if isinstance(node, IsNull):
-        return np.array([v is None for v in values], np.bool_)
-    if isinstance(node, IsIn):
-        wanted = {_coerce(sample, v) for v in node.values}
-        return np.array([v in wanted for v in values], np.bool_)
-    assert isinstance(node, Compare)
-    target = _coerce(sample, node.value)
-    op = _OPS[node.op]
-    out = []
-    for v in values:
-        if node.op in ("==", "!="):
-            out.append(op(v, target))
-        else:
-            try:
-                out.append(v is not None and target is not None and bool(op(v, target)))
-            except TypeError:
-                raise QueryError(f"Cannot compare the members of {node.subject} with {node.value!r}.") from None
-    return np.array(out, np.bool_)
-
-
 class QueryRunner:
     """Runs queries on one cube; keeps the level lookup tables between queries."""
 
@@ -194,7 +149,7 @@ class QueryRunner:
             if isinstance(n, Not):
                 return ~walk(n.part, codes)
             m = members[n.subject]  # type: ignore[union-attr]
-            member_ok = _test_members(n, m.values)
+            member_ok = test_members(n, m.values)
             per_code = member_ok[m.member_of_code] if len(m.values) else np.zeros(len(m.member_of_code), np.bool_)
             return per_code[codes[m.source]]
 
@@ -204,7 +159,10 @@ class QueryRunner:
     def run(self, spec: QuerySpec) -> CellSet:
         with self.store.read():
             self.resolver.new_snapshots()
-            return self._run(spec)
+            try:
+                return self._run(spec)
+            except MemberTestError as e:
+                raise QueryError(str(e)) from None
 
     def _run(self, spec: QuerySpec) -> CellSet:
         prepared = self.prepare(spec)
@@ -214,7 +172,18 @@ class QueryRunner:
         """Plan `spec` on the current snapshot: grouping levels, lookup tables, leaf aggregates."""
         model = self.model
         snap = self.resolver.snapshot(model.base_table)
-        grouping = grouping_levels(model, spec.levels)
+        nodes = {name: md.node for name, md in model.measures.items()}
+        level_conditions, measure_conditions = _split_filter(spec.filter)
+        outputs: dict[str, Node] = {name: MeasureRef(name) for name in spec.measures}
+        for i, cond in enumerate(measure_conditions):
+            for j, operand in enumerate(_measure_operands(cond)):
+                outputs[f"\0condition{i}.{j}"] = operand
+        unknown = sorted({ref for node in outputs.values() for ref in _refs(node) if ref not in nodes})
+        if unknown:
+            raise QueryError(f"The cube has no measure {unknown[0]!r}.")
+        shown_refs = [(r.dimension, r.hierarchy, r.level) for r, _, _ in grouping_levels(model, spec.levels)]
+        # Navigation may need levels the query does not show (e.g. a cumulative scope's level).
+        grouping = grouping_levels(model, spec.levels + tuple(required_levels(outputs.values(), nodes)))
         groups = [GroupLevel(ref, h, lvl, self.resolver.members(lvl)) for ref, h, lvl in grouping]
         cards = [len(g.members.values) for g in groups]
         strides = [1] * len(groups)
@@ -224,22 +193,13 @@ class QueryRunner:
         if n_cells > MAX_CELLS:
             raise QueryError(f"The query has {n_cells:,} possible cells, more than {MAX_CELLS:,}: "
                              "filter it or query fewer levels.")
-        level_conditions, measure_conditions = _split_filter(spec.filter)
         luts = self._grouping_tables(groups, strides)
         masks = self._apply_filters(level_conditions, grouping, luts, snap)
-
-        nodes = {name: md.node for name, md in model.measures.items()}
-        outputs: dict[str, Node] = {name: MeasureRef(name) for name in spec.measures}
-        for i, cond in enumerate(measure_conditions):
-            for j, operand in enumerate(_measure_operands(cond)):
-                outputs[f"\0condition{i}.{j}"] = operand
-        unknown = sorted({ref for node in outputs.values() for ref in _refs(node) if ref not in nodes})
-        if unknown:
-            raise QueryError(f"The cube has no measure {unknown[0]!r}.")
+        shown = [i for i, g in enumerate(groups) if (g.ref.dimension, g.ref.hierarchy, g.ref.level) in shown_refs]
         leaves: list[Agg] = []
         for node in outputs.values():
             leaves += [leaf for leaf in leaf_aggregates(node, nodes) if leaf not in leaves]
-        return Prepared(spec, snap, groups, cards, strides, n_cells, luts, masks, nodes, outputs, leaves,
+        return Prepared(spec, snap, groups, shown, cards, strides, n_cells, luts, masks, nodes, outputs, leaves,
                         measure_conditions)
 
     def scan(self, prepared: Prepared, snap: TableSnapshot | None = None) -> ScanResult:
@@ -253,30 +213,34 @@ class QueryRunner:
 
     def finish(self, prepared: Prepared, scanned: ScanResult) -> CellSet:
         """The result rows (totals, measures, measure filters) from the leaf cells' accumulators."""
-        spec, groups, strides, cards = prepared.spec, prepared.groups, prepared.strides, prepared.cards
+        spec, groups, shown = prepared.spec, prepared.groups, prepared.shown
         outputs, nodes, measure_conditions = prepared.outputs, prepared.nodes, prepared.measure_conditions
-        model = self.model
+        grid = self._grid(prepared, scanned)
+        shown_groups = [groups[i] for i in shown]
+        totals = [p for p in range(len(shown)) if _total_allowed(shown_groups, p)] if spec.include_totals else []
+        loc = result_rows(grid, shown, totals, spec.include_empty_rows)
+        n_rows = len(loc[0]) if loc else 1
+        variants: dict[object, Grid] = {}
 
-        acc = scanned.accumulated
-        cells = np.flatnonzero(acc.rows > 0)
-        if spec.include_empty_rows and groups:
-            cells = empty_rows([g.hierarchy.key for g in groups], cells, strides, cards)
-        leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
-                           [p[cells] if p is not None else None for p in acc.present],
-                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
-                           {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
-        states = [(len(groups), cells, leaf_state)]
-        if spec.include_totals:
-            for p in range(len(groups)):
-                if _total_allowed(groups, p):
-                    key = cells // strides[p - 1] if p else np.zeros(len(cells), np.int64)
-                    states.append((p, key, leaf_state.regroup(key, scanned.accumulators)))
+        def variant(key: Any) -> Grid:
+            """The grid scanned under another level filter (apply_filters=False, tt.filter)."""
+            level_filter = _split_filter(spec.filter)[0]
+            parts = variant_filter(level_filter, key)
+            if parts == level_filter:
+                return grid
+            if key not in variants:
+                levels = tuple(g.ref for g in groups)
+                new_filter = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
+                other = self.prepare(QuerySpec(spec.measures, levels, new_filter))
+                variants[key] = self._grid(other, self.scan(other))
+            return variants[key]
 
-        def leaf_value(state: State, agg: Agg) -> Vec:
-            return leaf_values(state, agg, scanned.acc_of_leaf,
-                               lambda node: is_integer_type(self.operand_type(node)))
-
-        member_index, values = rows_and_values(states, strides, cards, outputs, nodes, leaf_value)
+        ctx = CellContext(grid, loc, n_rows, nodes, variant)
+        try:
+            values = {name: ctx.value(node) for name, node in outputs.items()}
+        except (NavigationError, MemberTestError) as e:
+            raise QueryError(str(e)) from None
+        member_index = [loc[i] for i in shown]
         hidden = {k: values.pop(k) for k in list(values) if k.startswith("\0")}
         if measure_conditions:
             vec_of = {outputs[k]: v for k, v in hidden.items()}
@@ -289,8 +253,22 @@ class QueryRunner:
             if not keep.all():
                 member_index = [m[keep] for m in member_index]
                 values = {k: Vec(v.values[keep], v.present[keep]) for k, v in values.items()}
-        types = {name: model.measures[name].data_type for name in spec.measures}
-        return CellSet(groups, member_index, values, types)
+        types = {name: self.model.measures[name].data_type for name in spec.measures}
+        return CellSet(shown_groups, member_index, values, types)
+
+    def _grid(self, prepared: Prepared, scanned: ScanResult) -> Grid:
+        acc = scanned.accumulated
+        cells = np.flatnonzero(acc.rows > 0)
+        leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
+                           [p[cells] if p is not None else None for p in acc.present],
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
+                           {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
+
+        def leaf_value(state: State, agg: Agg) -> Vec:
+            return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)))
+
+        return Grid(prepared.groups, prepared.strides, prepared.cards, cells, leaf_state,
+                    lambda state, inverse: state.regroup(inverse, scanned.accumulators), leaf_value)
 
     def _grouping_tables(self, groups: list[GroupLevel], strides: list[int]) -> dict[str, np.ndarray]:
         """Per source column: code -> sum of its grouping levels' member index * stride."""
