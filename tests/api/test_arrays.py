@@ -168,6 +168,10 @@ def test_division_by_zero_gives_infinity_and_replace_removes_it():
         assert got.loc["A", "ratio"].tolist() == [2.0, math.inf, 1.0, 2.0]
         assert got.loc["A", "ratio, finite"].tolist() == [2.0, 1.0, 1.0, 2.0]
         assert np.isnan(got.loc["B", "ratio"][2]) and got.loc["B", "ratio, no NaN"].tolist() == [2.0, 3.0, 0.0, 2.0]
+        m["ratio"].formatter = "ARRAY[',']"
+        m["ratio, finite"].formatter = "ARRAY[' ; ']"
+        text = cube.query(m["ratio"], m["ratio, finite"], levels=[l["Shop"]]).to_string()
+        assert "2.0,Infinity,1.0,2.0" in text and "2.0 ; 1.0 ; 1.0 ; 2.0" in text and "NaN" in text
 
 
 def test_quantiles_follow_numpy_for_the_matching_methods():
@@ -249,3 +253,18 @@ def test_loads_from_csv_arrow_and_appends(tmp_path):
         table += ("Asia", "Japan", [1.0, 2.0])
         with pytest.raises(Exception, match="different lengths"):
             cube.query(m["PnL.SUM"])
+
+
+def test_arrow_lists_of_any_layout_load_row_by_row():
+    """Fixed-size lists, sliced tables, ragged lists, missing rows and missing elements."""
+    import pyarrow as pa
+
+    flat = pa.array(np.arange(12, dtype=np.float64))
+    fixed = pa.table({"k": list(range(4)), "v": pa.FixedSizeListArray.from_arrays(flat, 3)}).slice(1, 3)
+    ragged = pa.table({"k": [10, 11, 12, 13], "v": pa.array([[1.0], None, [2.0, 3.0], [4.0, None]])})
+    with tt.Session.start() as session:
+        got = session.read_arrow(fixed, keys={"k"}, table_name="V").head(10).sort_index()
+        assert [list(v) for v in got["v"]] == [[3.0, 4.0, 5.0], [6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]
+        other = session.read_arrow(ragged.slice(1, 3), keys={"k"}, table_name="W").head(10).sort_index()
+        assert other.loc[11, "v"] is None or other["v"].isna().tolist()[0]
+        assert list(other.loc[12, "v"]) == [2.0, 3.0] and other.loc[13, "v"][0] == 4.0
