@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from . import agg, array, math, type
+from . import agg, array, finance, math, stats, type
 from ._condition import Condition
+from ._experimental import experimental
 from ._jupyter import _jupyter_server_extension_points
 from ._version import __version__
 from .authentication import BasicAuthentication
@@ -15,7 +16,7 @@ from .column import Column
 from .config import LoggingConfig, SessionConfig, UserContentStorageConfig
 from .cube import Cube
 from .data_load import CsvLoad, ParquetLoad
-from .function import where
+from .function import switch, where
 from .hierarchy import Hierarchy
 from .level import Level
 from .measure import Measure, MeasureDescription
@@ -57,13 +58,17 @@ __all__ = [
     "at",
     "date_diff",
     "date_shift",
+    "experimental",
     "filter",
+    "finance",
     "first",
     "last",
     "math",
     "parent_value",
     "rank",
     "shift",
+    "stats",
+    "switch",
     "total",
     "type",
     "where",

@@ -8,8 +8,8 @@ from ._engine.expr.measure import Op
 from ._operation import to_node
 from .measure import MeasureDescription
 
-__all__ = ["abs", "ceil", "cos", "erf", "erfc", "exp", "floor", "log", "log10", "max", "min", "round", "sin", "sqrt",
-           "tan"]
+__all__ = ["abs", "ceil", "cos", "erf", "erfc", "exp", "floor", "isnan", "log", "log10", "max", "min", "round", "sin",
+           "sqrt", "tan"]
 
 
 def _unary(op: str, measure: Any) -> MeasureDescription:
@@ -73,11 +73,30 @@ def erfc(measure: Any, /) -> MeasureDescription:
     return _unary("erfc", measure)
 
 
-def min(a: Any, b: Any, /) -> MeasureDescription:
-    """The smaller of two measures (or a measure and a number), cell by cell."""
-    return MeasureDescription(Op("min", (to_node(a), to_node(b))))
+def isnan(measure: Any, /) -> MeasureDescription:
+    """True where the value is NaN, False elsewhere (empty where the measure is empty).
+
+    >>> m["Ratio is NaN"] = tt.math.isnan(m["Ratio"])  # doctest: +SKIP
+    """
+    return _unary("isnan", measure)
 
 
-def max(a: Any, b: Any, /) -> MeasureDescription:
-    """The larger of two measures (or a measure and a number), cell by cell."""
-    return MeasureDescription(Op("max", (to_node(a), to_node(b))))
+def _extremum(op: str, measures: tuple[Any, ...]) -> MeasureDescription:
+    if not measures:
+        raise TypeError(f"tt.math.{op}() takes at least one measure.")
+    if len(measures) == 1:
+        return MeasureDescription(to_node(measures[0]))
+    return MeasureDescription(Op(op, tuple(to_node(x) for x in measures)))
+
+
+def min(*measures: Any) -> MeasureDescription:
+    """The smallest of the measures (or numbers), cell by cell; empty where one of them is.
+
+    >>> m["Capped"] = tt.math.min(m["Qty.SUM"], m["Limit"], 100)  # doctest: +SKIP
+    """
+    return _extremum("min", measures)
+
+
+def max(*measures: Any) -> MeasureDescription:
+    """The largest of the measures (or numbers), cell by cell; empty where one of them is."""
+    return _extremum("max", measures)

@@ -11,11 +11,12 @@ import atoti_lab as tt
 def test_all_is_pinned_and_sorted():
     assert tt.__all__ == sorted(tt.__all__, key=str.lower) or tt.__all__ == sorted(tt.__all__)
     assert tt.__all__ == [
-        "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube", "CumulativeScope",
-        "CustomOrder", "Hierarchy", "Level", "LoggingConfig", "Measure", "MeasureDescription", "NaturalOrder",
-        "OriginScope", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "SiblingsScope", "Table",
-        "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "at", "date_diff", "date_shift", "filter", "first",
-        "last", "math", "parent_value", "rank", "shift", "total", "type", "where",
+        "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube",
+        "CumulativeScope", "CustomOrder", "Hierarchy", "Level", "LoggingConfig", "Measure", "MeasureDescription",
+        "NaturalOrder", "OriginScope", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "SiblingsScope",
+        "Table", "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "at", "date_diff", "date_shift",
+        "experimental", "filter", "finance", "first", "last", "math", "parent_value", "rank", "shift", "stats",
+        "switch", "total", "type", "where",
     ]
     for name in tt.__all__:
         assert hasattr(tt, name), name

@@ -21,9 +21,14 @@ from .condition import And, ColumnRef, Compare, IsIn, IsNull, LevelRef, Not, Or
 ARITHMETIC = ("+", "-", "*", "/", "//", "**", "%")
 UNARY = ("neg", "abs")
 # tt.math functions of one measure, element by element.
-FUNCTIONS = ("ceil", "floor", "round", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "erf", "erfc")
+FUNCTIONS = ("ceil", "floor", "round", "exp", "log", "log10", "sqrt", "sin", "cos", "tan", "erf", "erfc", "isnan")
+# tt.stats: Op("<distribution>.<cdf|pdf|ppf>", (point, *parameters)), parameters in the order of
+# plan/functions.py's DISTRIBUTIONS.
+STATISTICS = tuple(f"{d}.{f}" for d in ("normal", "t", "beta", "chi2", "f") for f in ("cdf", "pdf", "ppf"))
+# tt.finance.irr: Op("irr", (cash_flows, market_value, Lit(date LevelRef), Lit(precision), Lit(period), Lit(guess))).
+FINANCE = ("irr",)
 # Op("where", (condition, if_true, if_false)): the condition is a condition node over measures;
-# Op("min" | "max", (a, b)): the smaller or larger of two measures, cell by cell.
+# Op("min" | "max", (a, b, ...)): the smallest or largest of several measures, cell by cell.
 
 # Leaf aggregations the kernels compute, with how their per-cell partial results combine.
 AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum")
@@ -201,7 +206,8 @@ def describe(node: Node | None) -> str:
         return repr(node)
     if node.op == "where":
         return f"where({', '.join(describe(a) for a in node.args)})"
-    if node.op in UNARY or node.op in FUNCTIONS or node.op in ("min", "max") or node.op.startswith("array."):
+    if node.op in UNARY or node.op in FUNCTIONS or node.op in STATISTICS or node.op in FINANCE \
+            or node.op in ("min", "max") or node.op.startswith("array."):
         return f"{node.op}({', '.join(describe(a) for a in node.args)})"
     return f"({describe(node.args[0])} {node.op} {describe(node.args[1])})"
 

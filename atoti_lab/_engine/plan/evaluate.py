@@ -16,6 +16,8 @@ from .. import types as T
 from ..expr.condition import And, Compare, IsIn, IsNull, LevelRef, Not, Or
 from ..expr.measure import Agg, Col, Lit, MeasureRef, Nav, Node, Op, ScopedAgg, children, is_navigation
 from . import arrays
+from .functions import CELL_FUNCTIONS
+from .functions import result_type as cell_result_type
 
 
 @dataclass
@@ -87,6 +89,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         for operand in children(node.args[0]):
             result_type(operand, column_type, measure_type)  # validates what the condition reads
         return T.LONG if all(is_integer_type(t) for t in types) else T.DOUBLE
+    if node.op in CELL_FUNCTIONS:
+        return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
     if any(T.is_array(t) for t in types):  # arrays hook: element-wise arithmetic
         return arrays.arithmetic_type(node.op, types)
@@ -199,6 +203,8 @@ _FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def apply(op: str, args: list[Vec]) -> Vec:
     if any(a.values.ndim == 2 for a in args):  # arrays hook: element-wise arithmetic (arrays.py)
         return arrays.apply(op, args)
+    if op in CELL_FUNCTIONS:
+        return Vec(*CELL_FUNCTIONS[op](args))
     present = args[0].present.copy()
     for a in args[1:]:
         present &= a.present
@@ -215,8 +221,6 @@ def apply(op: str, args: list[Vec]) -> Vec:
                 return Vec(values, present)
             return Vec(values, present & np.isfinite(values))
         y = args[1].values
-        if op in ("min", "max"):
-            return Vec((np.minimum if op == "min" else np.maximum)(x, y), present)
         if op == "+":
             values = x + y
         elif op == "-":

@@ -26,6 +26,9 @@ from .frame import QueryResult
 def _column(vec: Vec, data_type: str) -> Any:
     if T.is_array(data_type):  # arrays hook: one numpy vector per row (see plan/arrays.py)
         return to_objects(vec, data_type)
+    if data_type == T.BOOLEAN:  # e.g. tt.math.isnan
+        values = vec.values.astype(np.bool_, copy=False)
+        return values if vec.present.all() else pd.arrays.BooleanArray(values, ~vec.present)
     if is_integer_type(data_type):
         if vec.present.all():
             return vec.values.astype(np.int64, copy=False)
