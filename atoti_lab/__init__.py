@@ -23,7 +23,7 @@ from .measure import Measure, MeasureDescription
 from .navigation import at, date_diff, date_shift, filter, first, last, parent_value, rank, shift, total
 from .order import CustomOrder, NaturalOrder
 from .scope import CumulativeScope, OriginScope, SiblingsScope
-from .security import BasicAuthenticationConfig, SecurityConfig
+from .security import BasicAuthenticationConfig, HttpsConfig, SecurityConfig
 from .session import Session
 from .table import Table
 from .tables import Tables
@@ -38,6 +38,7 @@ __all__ = [
     "CumulativeScope",
     "CustomOrder",
     "Hierarchy",
+    "HttpsConfig",
     "Level",
     "LoggingConfig",
     "Measure",

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._engine.expr.measure import Agg, Lit, ScopedAgg, is_row_expression
-from ._operation import to_node
+from ._engine.expr.measure import Agg, Lit, Op, ScopedAgg, is_row_expression
+from ._engine.plan.statistics import INTERPOLATIONS, QUANTILE_MODES
+from ._operation import to_node, wrap
 from .measure import MeasureDescription
 
-__all__ = ["count_distinct", "max", "mean", "min", "square_sum", "sum"]
+__all__ = [
+    "count_distinct", "long", "max", "mean", "median", "min", "prod", "quantile", "short", "single_value",
+    "square_sum", "std", "sum", "sum_product", "var",
+]
+
+_VARIANCE_MODES = ("sample", "population")
 
 
 def _agg(func: str, operand: Any, scope: Any, **params: Any) -> MeasureDescription:
@@ -53,3 +59,73 @@ def square_sum(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
 def count_distinct(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """Number of distinct values among the rows of each cell."""
     return _agg("count_distinct", operand, scope)
+
+
+def prod(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """Product of the values of the rows of each cell."""
+    return _agg("prod", operand, scope)
+
+
+def long(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """Sum of the positive values of the rows of each cell."""
+    return _agg("long", operand, scope)
+
+
+def short(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """Sum of the negative values of the rows of each cell."""
+    return _agg("short", operand, scope)
+
+
+def single_value(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """The value shared by every row of the cell (missing values aside); empty when they differ."""
+    return _agg("single_value", operand, scope)
+
+
+def sum_product(*factors: Any, scope: Any = None) -> MeasureDescription:
+    """Sum, over the rows of each cell, of the product of the factors."""
+    if not factors:
+        raise TypeError("tt.agg.sum_product() needs at least one factor.")
+    product = to_node(factors[0])
+    for factor in factors[1:]:
+        product = Op("*", (product, to_node(factor)))
+    return _agg("sum", wrap(product), scope)
+
+
+def _check_mode(func: str, mode: Any) -> None:
+    if mode not in _VARIANCE_MODES:
+        raise ValueError(f"tt.agg.{func}(): mode must be one of {', '.join(map(repr, _VARIANCE_MODES))}, got {mode!r}.")
+
+
+def var(operand: Any, /, *, mode: str = "sample", scope: Any = None) -> MeasureDescription:
+    """Variance of the values of the rows of each cell: "sample" (divides by n - 1) or "population" (by n)."""
+    _check_mode("var", mode)
+    return _agg("var", operand, scope, mode=mode)
+
+
+def std(operand: Any, /, *, mode: str = "sample", scope: Any = None) -> MeasureDescription:
+    """Standard deviation of the values of the rows of each cell ("sample" or "population")."""
+    _check_mode("std", mode)
+    return _agg("std", operand, scope, mode=mode)
+
+
+def median(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """Median of the values of the rows of each cell (the 0.5 quantile, "inc" mode, linear)."""
+    return _agg("median", operand, scope)
+
+
+def quantile(operand: Any, /, q: float, *, mode: str = "inc", interpolation: str = "linear",
+             scope: Any = None) -> MeasureDescription:
+    """The q-quantile of the values of the rows of each cell.
+
+    mode places the quantile among the n sorted values (1-based rank): "simple" n*q, "centered"
+    n*q + 0.5, "exc" (n+1)*q, "inc" (n-1)*q + 1; interpolation decides between the two values
+    around a fractional rank: "linear", "lower", "higher", "nearest" or "midpoint".
+    """
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1:
+        raise ValueError(f"tt.agg.quantile(): q must be a number between 0 and 1, got {q!r}.")
+    if mode not in QUANTILE_MODES:
+        raise ValueError(f"tt.agg.quantile(): mode must be one of {', '.join(map(repr, QUANTILE_MODES))}, got {mode!r}.")
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"tt.agg.quantile(): interpolation must be one of {', '.join(map(repr, INTERPOLATIONS))}, "
+                         f"got {interpolation!r}.")
+    return _agg("quantile", operand, scope, q=float(q), mode=mode, interpolation=interpolation)

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Iterator, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "ROLE_USER",
     "BasicAuthenticationConfig",
     "BasicAuthenticationSecurity",
+    "HttpsConfig",
     "IndividualRoles",
     "Security",
     "SecurityConfig",
@@ -73,9 +75,10 @@ class BasicAuthenticationConfig:
 class SecurityConfig:
     """The parts of the security system fixed when the session starts (atoti's ``SecurityConfig``).
 
-    Basic authentication is always on. The other fields are accepted for compatibility with
-    atoti's signature; those that would change who can connect (``sso``, ``client_certificate``,
-    ``https``, ``login``) are refused when set, rather than silently ignored.
+    Basic authentication is always on; ``https`` (a :class:`HttpsConfig`) serves the session over
+    TLS. The other fields are accepted for compatibility with atoti's signature; those that would
+    change who can connect (``sso``, ``client_certificate``, ``login``) are refused when set,
+    rather than silently ignored.
     """
 
     basic_authentication: BasicAuthenticationConfig = field(default_factory=BasicAuthenticationConfig)
@@ -86,6 +89,24 @@ class SecurityConfig:
     login: Any | None = None
     same_site: Literal["lax", "none", "strict"] = "lax"
     sso: Any | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpsConfig:
+    """Serve the session over HTTPS (atoti's ``HttpsConfig``).
+
+    `certificate` is a PKCS #12 file (``.p12``/``.pfx``: certificate, chain and key) opened with
+    `password`, as atoti takes it; or, going beyond atoti, a PEM certificate (chain) with its PEM
+    `private_key` (encrypted with `password` if one is given). `domain` is the host name in the
+    certificate: ``session.url`` uses it. `certificate_authority` is accepted for atoti's
+    signature: clients pass it to ``tt.Session.connect(..., certificate_authority=...)``.
+    """
+
+    certificate: Path | str
+    password: str | None = None
+    certificate_authority: Path | str | None = None
+    domain: str = "localhost"
+    private_key: Path | str | None = None
 
 
 # -- password hashing ------------------------------------------------------------------------------
@@ -310,20 +331,37 @@ def security_from_config(config: Any) -> Security | None:
     Called by the session before its server starts. Refuses settings that would change who can
     connect but that this server does not implement yet.
     """
-    https = getattr(config, "https", None)
+    https_from_config(config)  # refuse a bad HTTPS config before the session starts
     security = getattr(config, "security", None)
-    if https is not None:
-        raise NotImplementedError("SessionConfig(https=...) is not supported yet: the server speaks plain HTTP.")
     if security is None:
         return None
     if not isinstance(security, SecurityConfig):
         raise TypeError(f"SessionConfig.security must be a tt.SecurityConfig, got {security!r}.")
-    for name in ("sso", "client_certificate", "https", "login"):
+    for name in ("sso", "client_certificate", "login"):
         if getattr(security, name) is not None:
             raise NotImplementedError(
                 f"SecurityConfig({name}=...) is not supported yet; only Basic Authentication is."
             )
     return Security(security)
+
+
+def https_from_config(config: Any) -> HttpsConfig | None:
+    """The session's HTTPS config: ``SecurityConfig(https=...)`` (atoti 0.9) or ``SessionConfig(https=...)``."""
+    security = getattr(config, "security", None)
+    candidates = [getattr(security, "https", None), getattr(config, "https", None)]
+    given = [c for c in candidates if c is not None]
+    if not given:
+        return None
+    if len(given) == 2 and given[0] != given[1]:
+        raise ValueError("HTTPS is configured twice: pass it once, as tt.SecurityConfig(https=...).")
+    https = given[0]
+    if not isinstance(https, HttpsConfig):
+        raise TypeError(f"The HTTPS config must be a HttpsConfig(certificate=..., password=...), got {https!r}.")
+    for name in ("certificate", "private_key", "certificate_authority"):
+        path = getattr(https, name)
+        if path is not None and not Path(path).is_file():
+            raise FileNotFoundError(f"HttpsConfig.{name}: no file at {str(path)!r}.")
+    return https
 
 
 def require_security(security: Security | None) -> Security:

@@ -9,7 +9,7 @@ import tempfile
 import threading
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +48,9 @@ def _close_resources(state: dict[str, Any]) -> None:
     server = state.pop("server", None)
     if server is not None:
         server.stop()
+    content = state.pop("content", None)
+    if content is not None:
+        content.close()
     handler = state.pop("handler", None)
     logger = state.get("logger")
     if handler is not None and logger is not None:
@@ -97,6 +100,12 @@ class Session:
         if name is not None:
             self._replace_running(name)
         self._finalizer = weakref.finalize(self, _close_resources, self._state)
+        from ._server.content import ContentStore, storage_path
+        from ._server.endpoints import Endpoints
+
+        self._endpoints = Endpoints()
+        self._content = ContentStore(storage_path(config.user_content_storage))
+        self._state["content"] = self._content
         self._server = self._start_server(config.port)
         self._log.info("Session %s started (name=%r)", self._id, name)
 
@@ -122,7 +131,10 @@ class Session:
         from ._server import ServerHandle, create_app
 
         # The app holds a weak reference so that an unused session can still be garbage collected.
-        server = ServerHandle.start(create_app(_SessionProxy(self)), port=port, logger=self._log)
+        from .security import https_from_config
+
+        server = ServerHandle.start(create_app(_SessionProxy(self)), port=port, logger=self._log,
+                                    https=https_from_config(self._config))
         self._state["server"] = server
         return server
 
@@ -338,6 +350,35 @@ class Session:
         self._log.info("Created cube %r over %r (%d hierarchies, %d measures)", name, base_table.name,
                        len(model.hierarchies), len(model.measures))
         return cube
+
+    # -- server ---------------------------------------------------------------------------------
+    @property
+    def link(self) -> Any:
+        """Link to the session's web app: return it from a notebook cell to display it.
+
+        Add a path with ``/``: ``session.link / "#/dashboard/1"``. Under a Jupyter server the
+        displayed link goes through the server extension's proxy (``{base_url}atoti-lab/proxy/{port}/``).
+        """
+        from ._server.link import Link
+
+        return Link(self.url, self.port)
+
+    def endpoint(self, route: str, *, method: str = "GET") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Serve the decorated function at ``{session.url}/atoti/pyapi/{route}``.
+
+        The function takes ``(request, user, session, /)`` and returns the response body as JSON-convertible
+        data; ``request.path_parameters`` holds the ``{name}`` parts of `route`, ``request.body`` the
+        parsed JSON body (DELETE, PATCH, POST and PUT). See :mod:`atoti_lab._server.endpoints`.
+        """
+        from ._server.endpoints import check_route
+
+        route, method = check_route(route, method)
+
+        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self._endpoints.add(route, method, handler)
+            return handler
+
+        return decorator
 
     # -- widgets --------------------------------------------------------------------------------
     @property

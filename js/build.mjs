@@ -21,6 +21,7 @@ const outdir = join(root, "atoti_lab", "static");
 export const ENTRIES = [
   { name: "table", entry: "js/src/widgets/table.ts" },
   { name: "pivot", entry: "js/src/widgets/pivot.ts" },
+  { name: "app", entry: "js/src/app/app.ts" }, // the web app served at the session's /
 ];
 
 const MAX_BYTES = 1024 * 1024; // DESIGN: each bundle stays under 1 MB minified

@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 ensure_venv test
+# Browser tests (tests/e2e, tests/_browser.py) drive Debian's chromium through Playwright: its own
+# browser downloads are not reachable from CI. Installed once, quietly, when missing (CI runs as root).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "== installing Debian's chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+    >/tmp/atoti-lab-chromium-install.log 2>&1 || echo "chromium install failed (see /tmp/atoti-lab-chromium-install.log); browser tests will be skipped"
+fi
 echo "== front end: typecheck and unit tests"
 npm run --silent typecheck
 npm test --silent

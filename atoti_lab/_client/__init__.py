@@ -10,6 +10,7 @@ connected session and its tiers; ``table`` the remote tables.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ class Http:
             path = Path(certificate_authority)
             if not path.is_file():
                 raise FileNotFoundError(f"The certificate authority file {str(path)!r} does not exist.")
-            verify = str(path)
+            verify = ssl.create_default_context(cafile=str(path))
         self._client = httpx.Client(
             base_url=url,
             auth=_CallableAuth(authentication) if authentication is not None else None,

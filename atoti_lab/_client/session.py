@@ -28,11 +28,11 @@ import pyarrow as pa
 
 from .._engine.result.frame import QueryResult
 from .._server.wire import from_ipc, raw_frame, schema_metadata
-from ..errors import LiveExtensionUnavailableError, SessionClosedError
+from ..errors import LiveExtensionUnavailableError, RemoteError, SessionClosedError
 from ..hierarchy import find
 from ..security import ROLE_ADMIN
 from . import Http
-from .table import RemoteCondition, RemoteTable, RemoteTables, _path, _RemoteSubject, create_table
+from .table import RemoteCondition, RemoteTable, RemoteTables, SharedTable, _path, _RemoteSubject, create_table
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -84,6 +84,17 @@ class ConnectedSession:
     def close(self) -> None:
         """Close the connection (the target session keeps running)."""
         self._http.close()
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the connection is open and the target session answers."""
+        if self.closed:
+            return False
+        try:
+            self._http.request("GET", "/atoti/pyapi/health", what="check the session")
+        except (ConnectionError, RemoteError):
+            return False
+        return True
 
     def __enter__(self) -> Self:
         return self
@@ -140,7 +151,24 @@ class ConnectedSession:
                                      what=f"create a cube over table {table!r}")
         return RemoteCube(http, description)
 
+    def publish_table(self, name: str, table: RemoteTable | str) -> None:
+        """Share one of the target's tables under `name`: other connected sessions fetch it with
+        :meth:`fetch_table` (Live Extension)."""
+        http = self._require_live_extension("publish_table()")
+        table_name = table.name if isinstance(table, RemoteTable) else table
+        if not isinstance(table_name, str):
+            raise TypeError(f"publish_table() takes a table of the connected session or its name, got {table!r}.")
+        http.request("PUT", f"shared/{_path(name)}", json={"table": table_name},
+                     what=f"publish table {table_name!r} as {name!r}")
+
     # -- always available -----------------------------------------------------------------------
+    def fetch_table(self, name: str) -> SharedTable:
+        """The table published under `name`, live and read-only."""
+        if self.closed:
+            raise SessionClosedError(f"This connected session was closed; connect to {self.url} again.")
+        description = self._http.get_json(f"shared/{_path(name)}", what=f"fetch the shared table {name!r}")
+        return SharedTable(self._http, name, description)
+
     @property
     def cubes(self) -> RemoteCubes:
         """The target's cubes, for queries."""

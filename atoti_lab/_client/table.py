@@ -296,3 +296,32 @@ def create_table(http: Http, name: str, *, data_types: Mapping[str, str] | None,
         body["defaultValues"] = {c: json_value(v) for c, v in default_values.items()}
     description = http.post_json("tables", body, what=f"create table {name!r}")
     return RemoteTable(http, description)
+
+
+class SharedTable(RemoteTable):
+    """A table another session published under a shared name (``connected.fetch_table(name)``).
+
+    Live and read-only: each read (``head``, ``len``, ``to_arrow``) sees the table's current rows;
+    changing it from here raises.
+    """
+
+    def __init__(self, http: Http, shared_name: str, description: Mapping[str, Any]) -> None:
+        super().__init__(http, description)
+        self._shared_name = shared_name
+
+    @property
+    def _base(self) -> str:
+        return f"shared/{_path(self._shared_name)}"
+
+    def to_arrow(self) -> pa.Table:
+        """All the current rows."""
+        response = self._http.request("GET", f"{self._base}/rows", what=f"read the shared table {self._shared_name!r}")
+        return from_ipc(response.content, what="The server's answer")
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"The shared table {self._shared_name!r} is read-only: change it in the session that owns it.")
+
+    load = load_pandas = load_arrow = append = drop = __iadd__ = _read_only  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SharedTable({self._shared_name!r}, table={self._name!r}, columns={self.columns})"

@@ -16,6 +16,7 @@ ones marked *admin* need ROLE_ADMIN, see ``auth``):
 ``GET  /cubes/{name}``                      one cube
 ``POST /cubes/{name}/query``                ``{measures, levels, filter, includeTotals}`` -> Arrow IPC (or
                                             JSON with ``Accept: application/json``) of ``cube.query(mode="raw")``
+``WS   /live``                              live query subscriptions (see ``live``)
 ==========================================  ===============================================================
 
 Handlers read and change the session through its public handles only (``session.tables``,
@@ -34,6 +35,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -45,9 +47,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import endpoints as custom
 from .auth import AuthMiddleware, user_of
 from .wire import ARROW_STREAM, WireError, from_ipc, to_ipc
 
@@ -68,10 +71,10 @@ MAX_BODY_BYTES = 256 * 2**20
 # strips the leading "/" of restPath and appends its route. We list only the APIs this app serves,
 # so a client never follows a path into a 404: "activeviam/pivot" (cube/discovery, cube/query/mdx)
 # and "activeviam/content" get listed here when their routes exist. "version" is the version of the
-# discovery document itself (1). "wsPath" is optional (atoti's client reads it with .get()); we have
-# no websocket yet.
+# discovery document itself (1). "wsPath" is optional (atoti's client reads it with .get()): ours is
+# the live query websocket (see live.py).
 _APIS: dict[str, dict[str, list[dict[str, str]]]] = {
-    "atoti": {"versions": [{"id": "0", "restPath": ATOTI_REST_PATH}]},
+    "atoti": {"versions": [{"id": "0", "restPath": ATOTI_REST_PATH, "wsPath": f"{ATOTI_REST_PATH}/live"}]},
 }
 
 
@@ -94,8 +97,20 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    registry = getattr(session, "_endpoints", None) or custom.Endpoints()
+
+    async def pyapi(request: Request) -> Response:
+        user = user_of(request.scope)
+        caller = custom.user_for(user.authenticated, user.name, user.roles)
+        return await custom.serve(request, registry, _real(session), caller, rest._body, log)
+
+    from .live import LivePath, live_endpoint  # here: live imports this module
+    from .shared import shared_routes
+    from .webapp import webapp_routes
+
     base = ATOTI_REST_PATH
     routes = [
+        WebSocketRoute(LivePath, live_endpoint(session, log)),
         Route("/versions/rest", versions, methods=["GET"]),
         Route(f"{base}/me", me, methods=["GET"]),
         _route(f"{base}/tables", GET=rest.tables, POST=rest.create_table),
@@ -106,6 +121,10 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         Route(f"{base}/cubes/{{name}}", rest.cube, methods=["GET"]),
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
+        Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
+        *shared_routes(session, rest, base),
+        # Last: the web app's generic {kind} routes must not shadow the ones above.
+        *webapp_routes(session, rest, rest._run, base),
     ]
     app = Starlette(
         routes=routes,
@@ -114,6 +133,12 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     )
     app.state.session = session
     return app
+
+
+def _real(session: Any) -> Any:
+    """The session itself behind the weak proxy the server holds (custom endpoints get the real one)."""
+    ref = vars(session).get("_ref")
+    return ref() if ref is not None else session
 
 
 def _route(path: str, **handlers: Callable[[Request], Any]) -> Route:
@@ -294,40 +319,79 @@ class _Rest:
 
     async def query(self, request: Request) -> Response:
         name = request.path_params["name"]
-        body = await self._json(request)
-        measure_names = _field(body, "measures", list, default=[])
-        level_keys = _field(body, "levels", list, default=[])
-        clauses = _field(body, "filter", (list, dict, type(None)), default=None)
-        clauses = [] if clauses is None else [clauses] if isinstance(clauses, dict) else clauses
-        include_totals = _field(body, "includeTotals", bool, default=False)
-        include_empty_rows = _field(body, "includeEmptyRows", bool, default=False)
+        spec = QuerySpec.from_json(name, await self._json(request))
         as_json = _wants_json(request.headers.get("accept", ""))
 
         def query() -> Response:
-            cube = self._cube(name)
-            measures = []
-            for m in measure_names:
-                if not isinstance(m, str):
-                    raise HTTPException(400, f"Measures are named by strings, got {m!r}.")
-                if m not in cube.measures:
-                    raise HTTPException(404, f"Cube {name!r} has no measure {m!r}.")
-                measures.append(cube.measures[m])
-            levels = [_level(cube, key) for key in level_keys]
-            condition = None
-            for i, clause in enumerate(clauses):
-                part = _level_condition(cube, clause, i)
-                condition = part if condition is None else condition & part
-            frame = cube.query(*measures, levels=levels, filter=condition, include_totals=include_totals,
-                               include_empty_rows=include_empty_rows, mode="raw")
-            frame = pd.DataFrame(frame)
+            result = run_query(self._session, spec)
             if as_json:
-                return JSONResponse(_json_table(frame))
-            data = pa.Table.from_pandas(frame, preserve_index=False)
-            metadata = {"atoti_lab.levels": json.dumps([lvl.name for lvl in levels]),
-                        "atoti_lab.measures": json.dumps([m.name for m in measures])}
-            return Response(to_ipc(data.replace_schema_metadata(None), metadata), media_type=ARROW_STREAM)
+                return JSONResponse(result.json())
+            return Response(result.ipc(), media_type=ARROW_STREAM)
 
         return await self._run(query)
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A JSON query ``{measures, levels, filter, includeTotals, includeEmptyRows}`` on cube `cube`, checked."""
+
+    cube: str
+    measures: tuple[str, ...]
+    levels: tuple[Any, ...]
+    filter: tuple[Any, ...]
+    include_totals: bool = False
+    include_empty_rows: bool = False
+
+    @classmethod
+    def from_json(cls, cube: str, body: dict[str, Any]) -> QuerySpec:
+        measure_names = _field(body, "measures", list, default=[])
+        for m in measure_names:
+            if not isinstance(m, str):
+                raise HTTPException(400, f"Measures are named by strings, got {m!r}.")
+        level_keys = _field(body, "levels", list, default=[])
+        clauses = _field(body, "filter", (list, dict, type(None)), default=None)
+        clauses = [] if clauses is None else [clauses] if isinstance(clauses, dict) else clauses
+        return cls(cube, tuple(measure_names), tuple(level_keys), tuple(clauses),
+                   _field(body, "includeTotals", bool, default=False),
+                   _field(body, "includeEmptyRows", bool, default=False))
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's result in ``cube.query(mode="raw")``'s shape, with the names of its levels and measures."""
+
+    frame: pd.DataFrame
+    levels: list[str]
+    measures: list[str]
+
+    def json(self) -> dict[str, Any]:
+        return _json_table(self.frame)
+
+    def ipc(self) -> bytes:
+        data = pa.Table.from_pandas(self.frame, preserve_index=False)
+        metadata = {"atoti_lab.levels": json.dumps(self.levels), "atoti_lab.measures": json.dumps(self.measures)}
+        return to_ipc(data.replace_schema_metadata(None), metadata)
+
+
+def run_query(session: Any, spec: QuerySpec) -> QueryResult:
+    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while)."""
+    cubes = session.cubes
+    if spec.cube not in cubes:
+        raise HTTPException(404, f"No cube named {spec.cube!r}.")
+    cube = cubes[spec.cube]
+    measures = []
+    for m in spec.measures:
+        if m not in cube.measures:
+            raise HTTPException(404, f"Cube {spec.cube!r} has no measure {m!r}.")
+        measures.append(cube.measures[m])
+    levels = [_level(cube, key) for key in spec.levels]
+    condition = None
+    for i, clause in enumerate(spec.filter):
+        part = _level_condition(cube, clause, i)
+        condition = part if condition is None else condition & part
+    frame = cube.query(*measures, levels=levels, filter=condition, include_totals=spec.include_totals,
+                       include_empty_rows=spec.include_empty_rows, mode="raw")
+    return QueryResult(pd.DataFrame(frame), [lvl.name for lvl in levels], [m.name for m in measures])
 
 
 def _translate_errors(fn: Callable[[], T]) -> T:

@@ -8,6 +8,9 @@ Then the role decides:
   (``/atoti/pyapi/...``) need ``ROLE_USER``;
 * every other request changes data or the data model and needs ``ROLE_ADMIN`` (403 otherwise).
 
+The web app's page and bundle (``/``, ``/static/*``) are public: they hold no data, and the app
+then asks for credentials in its own login form (its requests send ``X-Atoti-Lab-App``, so their
+401s carry no ``WWW-Authenticate`` challenge and the browser shows no dialog of its own).
 ``ROLE_ADMIN`` implies ``ROLE_USER``. Error bodies are fixed texts: they never echo the request,
 the user's data or which user names exist. Without a security config the server is open (it
 listens on 127.0.0.1 by default, for the local user) and requests run as an anonymous user.
@@ -38,9 +41,18 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Requests that are not GETs but only read (or are the user's own business): ROLE_USER suffices.
 # Other modules serving such routes add their patterns here (full-path regular expressions).
 USER_ROUTES: list[re.Pattern[str]] = [
-    re.compile(r"/atoti/rest/v0/cubes/[^/]+/query"),
+    re.compile(r"/atoti/rest/v0/cubes/[^/]+/(query|pivot|mdx)"),
+    re.compile(r"/atoti/rest/v0/query/mdx"),
+    re.compile(r"/atoti/rest/v0/(dashboards|widgets)(/[^/]+)?"),  # the web app's user content
     re.compile(r"/atoti/pyapi(/.*)?"),
 ]
+
+# Served to anyone: the web app's page and bundle hold no data (the app then logs in).
+PUBLIC_ROUTES: list[re.Pattern[str]] = [re.compile(r"/"), re.compile(r"/static/[^/]+")]
+
+# Requests from the web app say so with this header: their 401s carry no WWW-Authenticate challenge,
+# so the browser shows the app's login form instead of its own dialog.
+APP_HEADER = "x-atoti-lab-app"
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,14 @@ class AuthMiddleware:
             scope[USER_KEY] = ANONYMOUS
             await self._app(scope, receive, send)
             return
-        credentials = parse_basic(Headers(scope=scope).get("authorization"))
+        headers = Headers(scope=scope)
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD") and any(
+            p.fullmatch(scope["path"]) for p in PUBLIC_ROUTES
+        ):
+            scope[USER_KEY] = ANONYMOUS
+            await self._app(scope, receive, send)
+            return
+        credentials = parse_basic(headers.get("authorization"))
         if credentials is None:
             await self._deny(scope, receive, send, 401, "Authentication required: send HTTP Basic credentials.")
             return
@@ -142,7 +161,7 @@ class AuthMiddleware:
             return
         assert self._security is not None
         headers = {}
-        if status == 401:
+        if status == 401 and APP_HEADER not in Headers(scope=scope):
             realm = self._security.basic_authentication.realm.replace('"', "")
             headers["WWW-Authenticate"] = f'Basic realm="{realm}", charset="UTF-8"'
         response = JSONResponse({"error": message}, status_code=status, headers=headers)

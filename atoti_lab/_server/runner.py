@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -148,8 +149,11 @@ class _Server(uvicorn.Server):
 class ServerHandle:
     """A uvicorn server running an ASGI app in a daemon thread; see :meth:`start`."""
 
-    def __init__(self, server: _Server, sock: socket.socket, host: str, logger: logging.Logger) -> None:
+    def __init__(self, server: _Server, sock: socket.socket, host: str, logger: logging.Logger,
+                 url_host: str | None = None) -> None:
         self._server = server
+        self._scheme = "https" if server.config.is_ssl else "http"
+        self._url_host = url_host
         self._socket = sock
         self._host = host
         self._port: int = sock.getsockname()[1]
@@ -161,23 +165,37 @@ class ServerHandle:
 
     @classmethod
     def start(cls, app: Any, *, host: str = "127.0.0.1", port: int = 0, logger: logging.Logger | None = None,
-              timeout: float = 10.0) -> ServerHandle:
+              timeout: float = 10.0, https: Any = None) -> ServerHandle:
         """Serve `app` on (host, port) and return once the server accepts connections.
 
         The socket is bound here, before the thread starts, so a busy port fails right away with a
         :class:`ServerStartError` and ``port=0`` gives a free port known on return. uvicorn's logs go
-        to `logger` (default: ``atoti_lab.server``), never to stdout.
+        to `logger` (default: ``atoti_lab.server``), never to stdout. With `https` (a
+        :class:`~atoti_lab.security.HttpsConfig`) it serves TLS and its URL names ``https.domain``.
         """
         logger = logger or _DEFAULT_LOGGER
+        ssl: dict[str, Any] = {}
+        with contextlib.ExitStack() as files:
+            if https is not None:
+                from .tls import tls_files
+
+                tls = files.enter_context(tls_files(https))
+                ssl = {"ssl_certfile": tls.certfile, "ssl_keyfile": tls.keyfile, "ssl_keyfile_password": tls.password}
+            config = uvicorn.Config(
+                app,
+                log_config=None,  # leave the process's logging configuration alone
+                lifespan="auto",
+                server_header=False,
+                timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+                **ssl,
+            )
+            if https is not None:
+                try:
+                    config.load()  # builds the SSL context now, while the (temporary) files exist
+                except Exception as error:
+                    raise ServerStartError(f"Cannot serve HTTPS with the given certificate: {error}") from error
         sock = _bind(host, port)
-        config = uvicorn.Config(
-            app,
-            log_config=None,  # leave the process's logging configuration alone
-            lifespan="auto",
-            server_header=False,
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-        )
-        handle = cls(_Server(config), sock, host, logger)
+        handle = cls(_Server(config), sock, host, logger, https.domain if https is not None else None)
         _install_router()
         handle._thread.start()
         handle._wait_started(timeout)
@@ -223,7 +241,7 @@ class ServerHandle:
     @property
     def url(self) -> str:
         """The base URL clients use, e.g. ``http://127.0.0.1:52381``."""
-        return f"http://{_url_host(self._host)}:{self._port}"
+        return f"{self._scheme}://{self._url_host or _url_host(self._host)}:{self._port}"
 
     @property
     def running(self) -> bool:

@@ -14,7 +14,14 @@ JSON so that it syncs with the browser and is saved with the notebook::
         ],
         "view": "pivot-table",
         "totals": False,
+        "sort": {"measure": "Revenue", "members": ["France"], "descending": True},  # or None
     }
+
+``sort`` orders the rows by the values of one column of the grid (a measure under a column tuple,
+``members`` being its column-level values, ``[]`` without column levels); the innermost row level
+is sorted within its parent. The browser applies it to the result (``js/src/grid/sort.ts``): the
+query and ``data`` do not change. Drill down (an ``==`` filter on the member plus the next level)
+and member filters (``isin``) are plain edits of ``rows``/``columns`` and ``filters``.
 
 :func:`normalize_state` accepts looser input (level handles, names, partial tuples) and returns
 the canonical form; it never raises, so that a bad state coming from the browser is kept and
@@ -59,6 +66,7 @@ if TYPE_CHECKING:
     from ..cube import Cube
 
 __all__ = [
+    "CHART_VIEWS",
     "PIVOT_KEY",
     "VIEWS",
     "PivotResult",
@@ -72,8 +80,35 @@ __all__ = [
     "run_state",
 ]
 
-VIEWS = ("pivot-table",)
-"""The views the widget can show (charts come with a later version)."""
+CHART_VIEWS = (
+    "clustered-column-chart",
+    "stacked-column-chart",
+    "clustered-bar-chart",
+    "stacked-bar-chart",
+    "line-chart",
+    "area-chart",
+    "pie-chart",
+    "scatter-plot",
+    "heatmap",
+)
+"""The chart views (ECharts in the browser, ``js/src/charts/options.ts``; SVG in snapshots)."""
+
+VIEWS = ("pivot-table", *CHART_VIEWS)
+"""The views the widget can show; switching between them keeps the query."""
+
+VIEW_ALIASES = {
+    # atoti's widget names for the same charts (its front end draws them with Plotly)
+    "plotly-clustered-column-chart": "clustered-column-chart",
+    "plotly-stacked-column-chart": "stacked-column-chart",
+    "plotly-clustered-bar-chart": "clustered-bar-chart",
+    "plotly-stacked-bar-chart": "stacked-bar-chart",
+    "plotly-line-chart": "line-chart",
+    "plotly-area-chart": "area-chart",
+    "plotly-pie-chart": "pie-chart",
+    "plotly-scatter-plot": "scatter-plot",
+    "plotly-heatmap": "heatmap",
+    "table": "pivot-table",
+}
 
 PIVOT_KEY = b"atoti_lab.pivot"
 """Schema metadata of the widget's Arrow tables: JSON ``{"rows": n, "columns": n, "measures": [...],
@@ -98,6 +133,7 @@ def default_state(cube_name: str = "") -> dict[str, Any]:
         "filters": [],
         "view": "pivot-table",
         "totals": False,
+        "sort": None,
     }
 
 
@@ -242,6 +278,8 @@ def normalize_state(cube: Cube, state: Mapping[str, Any] | None) -> dict[str, An
         out["filters"] = [
             {"unsupported": repr(item)} if isinstance(item, Condition) else item for item in _flatten(out["filters"])
         ]
+    if isinstance(out.get("view"), str):
+        out["view"] = VIEW_ALIASES.get(out["view"], out["view"])
     if isinstance(out.get("totals"), (int, float)) and not isinstance(out["totals"], bool):
         out["totals"] = bool(out["totals"])
     return _json_safe(out)
@@ -394,6 +432,7 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
         if all(m.name != name for m in measures):
             measures.append(cube.measures[name])
     condition = _resolve_filters(cube, state.get("filters", []))
+    _check_sort(state.get("sort"))
     totals = state.get("totals", False)
     if not isinstance(totals, bool):
         msg = f"totals must be true or false, got {totals!r}."
@@ -408,6 +447,19 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
         column_grouping=_grouping(cube, columns),
         view=view,
     )
+
+
+def _check_sort(sort: Any) -> None:
+    if sort is None:
+        return
+    if (
+        not isinstance(sort, Mapping)
+        or not isinstance(sort.get("measure"), str)
+        or not isinstance(sort.get("members", []), (list, tuple))
+        or not isinstance(sort.get("descending", True), bool)
+    ):
+        msg = f"Bad sort {sort!r}: a sort is {{'measure': name, 'members': [column members], 'descending': bool}} or null."
+        raise StateError(msg)
 
 
 def _resolve_filters(cube: Cube, filters: Any) -> Condition | None:

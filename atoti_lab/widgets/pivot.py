@@ -43,6 +43,7 @@ import pyarrow as pa
 import traitlets
 
 from ._query_state import (
+    CHART_VIEWS,
     PIVOT_KEY,
     StateError,
     cube_model,
@@ -53,6 +54,7 @@ from ._query_state import (
     run_state,
 )
 from ._static import StaticSnapshot, static_asset
+from .chart_svg import render_chart_svg
 from .table import FORMAT_KEY, _kind, _pylist, arrow_to_ipc, ipc_to_arrow, make_formatter
 
 if TYPE_CHECKING:
@@ -93,7 +95,10 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         measures: The measures shown as values (``Measure`` handles or names).
         filters: Conditions on levels, ``l["Country"] == "France"`` or
             ``l["Country"].isin("France", "UK")``, alone, in a list or combined with ``&``.
-        view: The view; ``"pivot-table"`` (charts come later).
+        view: ``"pivot-table"`` or a chart: ``"clustered-column-chart"``, ``"stacked-column-chart"``,
+            ``"clustered-bar-chart"``, ``"stacked-bar-chart"``, ``"line-chart"``, ``"area-chart"``,
+            ``"pie-chart"``, ``"scatter-plot"``, ``"heatmap"`` (atoti's ``"plotly-..."`` names too).
+            Switching views keeps the query.
         totals: Show the grand total and subtotals (``include_totals`` of ``cube.query``).
         live: Re-run the query when the data changes (a commit to a table feeding the cube).
         refresh_ms: At most one live re-run every this many milliseconds (bursts coalesce).
@@ -274,9 +279,19 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         return value
 
     @traitlets.observe("state")
-    def _on_state(self, _change: Any) -> None:
-        if not self._initialising:
-            self.refresh()
+    def _on_state(self, change: Any) -> None:
+        if self._initialising:
+            return
+        old, new = change["old"] or {}, change["new"] or {}
+        cube = self._cube_ref()
+        if cube is not None and self.data and not self.error and _same_query(old, new):
+            # A view switch or a sort: the browser redraws the same result; only check the state.
+            try:
+                resolve_state(cube, new)
+            except StateError as e:
+                self._set_error(str(e))
+            return
+        self.refresh()
 
     @traitlets.observe("live")
     def _on_live(self, change: Any) -> None:
@@ -404,10 +419,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
 
     def snapshot_html(self, max_rows: int = SNAPSHOT_MAX_ROWS, max_columns: int = SNAPSHOT_MAX_COLUMNS) -> str:
         """A static HTML rendering of the pivot, as shown where widgets cannot run."""
-        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns)
+        view = self.state.get("view", "pivot-table")
+        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns, view)
         cached = getattr(self, "_snapshot", None)
         if cached is not None and len(cached[0]) == len(key) and all(a is b or a == b for a, b in zip(cached[0], key)):
             return cached[1]
+        if view in CHART_VIEWS:
+            text = self._chart_html(view)
+            self._snapshot = (key, text)
+            return text
         text = render_pivot_html(
             self.to_arrow(),
             ipc_to_arrow(self.cross_totals) if self.cross_totals else None,
@@ -418,6 +438,37 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         )
         self._snapshot = (key, text)
         return text
+
+    def snapshot_svg(self) -> str | None:
+        """The SVG drawing of the chart view (None for the table view)."""
+        view = self.state.get("view", "pivot-table")
+        if view not in CHART_VIEWS:
+            return None
+        table = self.to_arrow()
+        return render_chart_svg(table, pivot_info(table), view, title=self.title)
+
+    def _chart_html(self, view: str) -> str:
+        esc = html.escape
+        parts = ['<div class="atoti-lab atl-snapshot atl-chart-snapshot">']
+        if self.title:
+            parts.append(f"<p><strong>{esc(self.title)}</strong></p>")
+        if self.error:
+            parts.append(f'<pre style="color: #d32f2f; white-space: pre-wrap;">{esc(self.error)}</pre>')
+        if self.to_arrow().num_columns == 0:
+            parts.append("<p><em>Add levels and measures to the pivot.</em></p>")
+        else:
+            parts.append(self.snapshot_svg() or "")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        svg = self.snapshot_svg()
+        # Front ends that show images but not HTML (GitHub among them) get the chart as SVG.
+        return ({**data, "image/svg+xml": svg} if svg else data), metadata
 
     def __repr__(self) -> str:
         state = self.state
@@ -433,6 +484,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         if state.get("measures"):
             parts.append(f"measures={state['measures']}")
         return f"Pivot({', '.join(parts)}; {info})"
+
+
+PRESENTATION_KEYS = frozenset({"view", "sort"})
+"""State keys the browser applies to the result by itself: changing only these runs no query."""
+
+
+def _same_query(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    keys = (set(old) | set(new)) - PRESENTATION_KEYS
+    return all(old.get(k) == new.get(k) for k in keys)
 
 
 def _listener(ref: weakref.ReferenceType[Pivot]) -> Any:

@@ -32,3 +32,15 @@ describe.skipIf(!existsSync(bundle))("built table.js", () => {
     expect(Array.from(el.querySelectorAll("td")).map((td) => td.textContent)).toEqual(["a", "1,234.50"]);
   });
 });
+
+const pivotBundle = join(root, "atoti_lab", "static", "pivot.js");
+
+describe.skipIf(!existsSync(pivotBundle))("built pivot.js", () => {
+  it("holds the grid and the tree-shaken charts in under 1 MB, with nothing to fetch", () => {
+    const text = readFileSync(pivotBundle, "utf8");
+    expect(Buffer.byteLength(text, "utf8")).toBeLessThan(1024 * 1024);
+    expect(text).not.toMatch(/\bimport\s*[("'{*]/);
+    expect(text).not.toMatch(/https?:\/\/(cdn|esm\.sh|unpkg|cdnjs)/);
+    expect(text).toContain("stacked-column-chart"); // the chart views made it in
+  });
+});

@@ -305,3 +305,136 @@ describe.skipIf(!existsSync(bundle) || readFileSync(bundle, "utf8").length === 0
     expect(model.listenerCount()).toBe(0);
   });
 });
+
+describe("pivot views", () => {
+  it("switches to a chart and back, keeping the query", async () => {
+    const model = makeModel();
+    const view = new PivotView(model as never, el);
+    const select = el.querySelector<HTMLSelectElement>(".atl-view-select")!;
+    expect(select.value).toBe("pivot-table");
+    select.value = "stacked-column-chart";
+    select.dispatchEvent(new Event("change"));
+    const state = model.get("state") as PivotState;
+    expect(state.view).toBe("stacked-column-chart");
+    expect({ ...state, view: "pivot-table" }).toEqual(STATE); // same query
+    expect(model.saved).toBe(1);
+    await tick();
+    const host = el.querySelector<HTMLElement>(".atl-chart-host")!;
+    expect(host.hidden).toBe(false);
+    expect(el.querySelector<HTMLElement>(".atl-grid")!.hidden).toBe(true);
+    expect(host.querySelector("svg")).not.toBeNull();
+    expect(host.querySelector(".atl-chart")?.getAttribute("data-view")).toBe("stacked-column-chart");
+
+    model.set("state", { ...state, view: "pivot-table" }); // from Python
+    await tick();
+    expect(host.hidden).toBe(true);
+    expect(bodyRows()).toEqual([
+      ["Books", "1,234.50", "-2.00"],
+      ["Toys", "3.00", ""],
+    ]);
+    view.destroy();
+  });
+});
+
+describe("pivot interactions", () => {
+  const sorted = pivotIPC(
+    { Category: ["Books", "Games", "Toys"], Revenue: [5, 30, 12] },
+    { rows: 1, columns: 0, measures: ["Revenue"], run: 1 },
+  );
+  const flatState: PivotState = { ...STATE, columns: [], filters: [] };
+
+  it("sorts the rows by a column: descending, ascending, then member order", async () => {
+    const model = makeModel({ state: flatState, data: new DataView(sorted.buffer, sorted.byteOffset, sorted.byteLength) });
+    const view = new PivotView(model as never, el);
+    const header = () => el.querySelector<HTMLElement>(".atl-measure-header")!;
+    const order = () => bodyRows().map((r) => r[0]);
+    expect(order()).toEqual(["Books", "Games", "Toys"]);
+    click(header());
+    expect((model.get("state") as { sort: unknown }).sort).toEqual({ measure: "Revenue", members: [], descending: true });
+    await tick();
+    expect(order()).toEqual(["Games", "Toys", "Books"]);
+    expect(header().getAttribute("aria-sort")).toBe("descending");
+    click(header());
+    await tick();
+    expect(order()).toEqual(["Books", "Toys", "Games"]);
+    click(header());
+    await tick();
+    expect((model.get("state") as { sort: unknown }).sort).toBeNull();
+    expect(order()).toEqual(["Books", "Games", "Toys"]);
+    view.destroy();
+  });
+
+  it("sorts within the parent, totals first", async () => {
+    const data = pivotIPC(
+      { Year: [null, "2023", "2023", "2023", "2024", "2024", "2024"], Month: [null, null, "01", "02", null, "01", "02"], Revenue: [100, 40, 10, 30, 60, 50, 10] },
+      { rows: 2, columns: 0, measures: ["Revenue"], totals: true },
+    );
+    const state = { ...flatState, rows: [["Sales", "Calendar", "Month"]], totals: true, sort: { measure: "Revenue", members: [], descending: true } };
+    const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
+    const view = new PivotView(model as never, el);
+    expect(bodyRows().map((r) => [r[0], r[1], r[2]])).toEqual([
+      ["Total", "", "100.00"],
+      ["2023", "Total", "40.00"],
+      ["2023", "02", "30.00"],
+      ["2023", "01", "10.00"],
+      ["2024", "Total", "60.00"],
+      ["2024", "01", "50.00"],
+      ["2024", "02", "10.00"],
+    ]);
+    view.destroy();
+  });
+
+  it("drills down on a member and back up", () => {
+    const data = pivotIPC({ Year: ["2023", "2024"], Revenue: [1, 2] }, { rows: 1, columns: 0, measures: ["Revenue"] });
+    const state = { ...flatState, rows: [["Sales", "Calendar", "Year"]] };
+    const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
+    const view = new PivotView(model as never, el);
+    const header = Array.from(el.querySelectorAll(".atl-row-header")).find((th) => th.textContent === "2024")!;
+    header.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+    let next = model.get("state") as PivotState;
+    expect(next.rows).toEqual([["Sales", "Calendar", "Month"]]);
+    expect(next.filters).toEqual([{ level: ["Sales", "Calendar", "Year"], op: "==", value: "2024" }]);
+    expect(model.saved).toBe(1);
+    click(el.querySelector(".atl-zone-rows .atl-chip-drill-up")!);
+    next = model.get("state") as PivotState;
+    expect(next.rows).toEqual([["Sales", "Calendar", "Year"]]);
+    expect(next.filters).toEqual([]);
+    view.destroy();
+  });
+
+  it("filters the members of a level from its header", () => {
+    const model = makeModel({ state: flatState, data: new DataView(sorted.buffer, sorted.byteOffset, sorted.byteLength) });
+    const view = new PivotView(model as never, el);
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    const boxes = Array.from(el.querySelectorAll<HTMLInputElement>(".atl-member-filter input"));
+    expect(boxes.map((b) => [b.value, b.checked])).toEqual([
+      ["Books", true],
+      ["Games", true],
+      ["Toys", true],
+    ]);
+    boxes[1].checked = false;
+    click(el.querySelector(".atl-member-filter .atl-apply")!);
+    expect((model.get("state") as PivotState).filters).toEqual([
+      { level: ["Products", "Category", "Category"], op: "isin", values: ["Books", "Toys"] },
+    ]);
+    expect(el.querySelector(".atl-member-filter")).toBeNull();
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    expect(Array.from(el.querySelectorAll<HTMLInputElement>(".atl-member-filter input")).map((b) => b.checked)).toEqual([true, false, true]);
+    click(el.querySelector(".atl-member-filter .atl-clear")!);
+    expect((model.get("state") as PivotState).filters).toEqual([]);
+    view.destroy();
+  });
+
+  it("shows errors and the empty state in the widget", async () => {
+    const model = makeModel({ state: { ...flatState, rows: [], measures: [] }, data: new DataView(new ArrayBuffer(0)) });
+    const view = new PivotView(model as never, el);
+    expect(el.querySelector<HTMLElement>(".atl-empty")!.hidden).toBe(false);
+    expect(el.querySelector(".atl-pivot-main .atl-empty")?.textContent).toContain("Click a level");
+    model.set("error", "Unknown measure 'Nope' in measures");
+    expect(el.querySelector<HTMLElement>(".atl-error")!.hidden).toBe(false);
+    expect(el.querySelector(".atl-error")?.textContent).toBe("Unknown measure 'Nope' in measures");
+    model.set("error", "");
+    expect(el.querySelector<HTMLElement>(".atl-error")!.hidden).toBe(true);
+    view.destroy();
+  });
+});

@@ -12,7 +12,7 @@ def test_all_is_pinned_and_sorted():
     assert tt.__all__ == sorted(tt.__all__, key=str.lower) or tt.__all__ == sorted(tt.__all__)
     assert tt.__all__ == [
         "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube",
-        "CumulativeScope", "CustomOrder", "Hierarchy", "Level", "LoggingConfig", "Measure", "MeasureDescription",
+        "CumulativeScope", "CustomOrder", "Hierarchy", "HttpsConfig", "Level", "LoggingConfig", "Measure", "MeasureDescription",
         "NaturalOrder", "OriginScope", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "SiblingsScope",
         "Table", "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "at", "date_diff", "date_shift",
         "experimental", "filter", "finance", "first", "last", "math", "parent_value", "rank", "shift", "stats",

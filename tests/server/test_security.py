@@ -125,7 +125,7 @@ def test_security_needs_a_security_config() -> None:
 def test_unsupported_security_settings_are_refused_not_ignored() -> None:
     with pytest.raises(NotImplementedError, match="sso"):
         tt.Session.start(tt.SessionConfig(security=tt.SecurityConfig(sso=object())))
-    with pytest.raises(NotImplementedError, match="https"):
+    with pytest.raises(TypeError, match="HttpsConfig"):
         tt.Session.start(tt.SessionConfig(https=object()))
 
 

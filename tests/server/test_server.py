@@ -152,7 +152,9 @@ def test_versions_rest(client: httpx.Client) -> None:
     body = response.json()
     assert body["version"] == 1
     assert body["serverVersion"] == f"atoti_lab {tt.__version__}"
-    assert body["apis"]["atoti"] == {"versions": [{"id": "0", "restPath": "/atoti/rest/v0"}]}
+    assert body["apis"]["atoti"] == {
+        "versions": [{"id": "0", "restPath": "/atoti/rest/v0", "wsPath": "/atoti/rest/v0/live"}]
+    }
 
 
 def test_every_advertised_rest_path_is_served(client: httpx.Client) -> None:

@@ -110,6 +110,7 @@ def test_state_from_handles_is_canonical_json(make, cube) -> None:
         ],
         "view": "pivot-table",
         "totals": True,
+        "sort": None,
     }
     json.dumps(w.state)  # plain JSON
     assert w.get_state()["state"] == w.state  # what the browser gets
@@ -480,3 +481,76 @@ def test_arrow_types_of_levels(make, cube) -> None:
     table = ipc_to_arrow(w.data)
     assert pa.types.is_date(table.schema.field("Date").type)
     assert "2024-01-01" in w.snapshot_html()
+
+
+def test_switching_to_a_chart_keeps_the_query(make, cube) -> None:
+    w = make(rows=["Category"], columns=["Country"], measures=["Revenue"])
+    before = w.to_pandas()
+    w.set_state({"state": {**w.state, "view": "stacked-column-chart"}})  # as the browser sends it
+    assert w.error == ""
+    assert w.state["view"] == "stacked-column-chart"
+    pd.testing.assert_frame_equal(w.to_pandas(), before)
+    w.update(view="plotly-line-chart")  # atoti's name for the same chart
+    assert w.state["view"] == "line-chart"
+    assert w.error == ""
+    expected = cube.query(
+        cube.measures["Revenue"], levels=[cube.levels["Category"], cube.levels["Country"]], mode="raw"
+    )
+    pd.testing.assert_frame_equal(
+        w.to_pandas().sort_values(["Category", "Country"]).reset_index(drop=True),
+        expected.sort_values(["Category", "Country"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(list(df.columns[:-1]), na_position="first").reset_index(drop=True)
+
+
+def test_ui_edits_round_trip_through_the_state(make, cube) -> None:
+    """Each UI interaction is an edit of the synced state; the kernel re-runs the matching query."""
+    l, m = cube.levels, cube.measures
+    w = make(rows=["Category"], measures=["Revenue"])
+    sent: list[dict] = []
+    w.observe(lambda change: sent.append(change["new"]), names="state")
+
+    # Drill down on Category = Books, to Country (as the browser writes it).
+    w.set_state(
+        {"state": {**w.state, "rows": [COUNTRY], "filters": [{"level": CATEGORY, "op": "==", "value": "Books"}]}}
+    )
+    assert w.error == ""
+    expected = cube.query(m["Revenue"], levels=[l["Country"]], filter=l["Category"] == "Books", mode="raw")
+    pd.testing.assert_frame_equal(_sorted(w.to_pandas()), _sorted(expected), check_dtype=False)
+
+    # Member filter: keep two countries.
+    w.set_state({"state": {**w.state, "filters": [{"level": COUNTRY, "op": "isin", "values": ["France", "UK"]}]}})
+    expected = cube.query(m["Revenue"], levels=[l["Country"]], filter=l["Country"].isin("France", "UK"), mode="raw")
+    pd.testing.assert_frame_equal(_sorted(w.to_pandas()), _sorted(expected), check_dtype=False)
+    assert set(w.to_pandas()["Country"]) == {"France", "UK"}
+
+    # Totals on.
+    w.set_state({"state": {**w.state, "totals": True}})
+    expected = cube.query(
+        m["Revenue"], levels=[l["Country"]], filter=l["Country"].isin("France", "UK"), include_totals=True, mode="raw"
+    )
+    pd.testing.assert_frame_equal(_sorted(w.to_pandas()), _sorted(expected), check_dtype=False)
+    assert w.to_pandas()["Country"].isna().sum() == 1  # the grand total
+
+    # Sort: kept in the state (the browser applies it); the query and its result do not change.
+    before = w.data
+    sort = {"measure": "Revenue", "members": [], "descending": True}
+    w.set_state({"state": {**w.state, "sort": sort}})
+    assert w.error == "" and w.state["sort"] == sort and w.data == before
+    assert len(sent) == 4  # Python heard every edit
+
+    # A Python change goes to the browser as a state message.
+    w.update(sort=None, totals=False)
+    assert w.get_state("state")["state"]["sort"] is None
+    assert w.get_state("state")["state"]["totals"] is False
+
+
+@pytest.mark.parametrize("sort", [{"measure": 3}, {"measure": "Revenue", "descending": "yes"}, "Revenue"])
+def test_bad_sorts_are_reported(make, sort) -> None:
+    w = make(rows=["Category"], measures=["Revenue"])
+    w.set_state({"state": {**w.state, "sort": sort}})
+    assert "Bad sort" in w.error

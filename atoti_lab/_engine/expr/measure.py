@@ -31,7 +31,8 @@ FINANCE = ("irr",)
 # Op("min" | "max", (a, b, ...)): the smallest or largest of several measures, cell by cell.
 
 # Leaf aggregations the kernels compute, with how their per-cell partial results combine.
-AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum")
+AGGREGATIONS = ("sum", "mean", "min", "max", "count", "count_distinct", "square_sum", "prod", "long", "short",
+                "var", "std", "single_value", "median", "quantile")
 
 
 @dataclass(frozen=True)

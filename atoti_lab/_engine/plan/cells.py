@@ -11,55 +11,47 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..backends.memory.kernels import Accumulator
+from ..backends.memory.kernels import Accumulator, combine_at
 from ..expr.measure import Agg, Node
 from .array_scan import VectorSums
-from .evaluate import Vec, finalize
+from .evaluate import ORDER_STATISTICS, Vec, accumulator_parts, finalize
 from .grid import Grid, Locations
+from .statistics import quantiles
 
 
 class State:
-    """Accumulators of some cells (leaf cells, or totals built from them)."""
+    """Accumulators of some cells (leaf cells, or totals built from them).
+
+    `pairs`: per distinct count, its distinct (cell position, value code) pairs; `samples`: per
+    order statistic (median, quantile), every present (cell position, value) of its operand,
+    sorted by cell then value."""
 
     def __init__(self, rows: np.ndarray, arrays: list[np.ndarray], present: list[np.ndarray | None],
                  pairs: dict[Agg, tuple[np.ndarray, np.ndarray]],
+                 samples: dict[Agg, tuple[np.ndarray, np.ndarray]] | None = None,
                  vectors: dict[Agg, VectorSums] | None = None) -> None:
         self.rows, self.arrays, self.present, self.pairs = rows, arrays, present, pairs
+        self.samples = samples or {}
         self.vectors = vectors or {}  # arrays hook: element-wise sums of array columns (array_scan.py)
 
     def regroup(self, inverse: np.ndarray, accumulators: list[Accumulator]) -> State:
         """The accumulators of groups of these cells (`inverse`: each cell's group, 0..n-1)."""
         n = int(inverse.max()) + 1 if len(inverse) else 0
-        rows = np.zeros(n, np.int64)
-        np.add.at(rows, inverse, self.rows)
-        arrays = []
-        for acc, arr in zip(accumulators, self.arrays):
-            if acc.func in ("min", "max"):
-                if arr.dtype.kind == "f":
-                    fill = np.inf if acc.func == "min" else -np.inf
-                else:
-                    fill = np.iinfo(np.int64).max if acc.func == "min" else np.iinfo(np.int64).min
-                out = np.full(n, fill, arr.dtype)
-                (np.minimum if acc.func == "min" else np.maximum).at(out, inverse, arr)
-            else:
-                out = np.zeros(n, arr.dtype)
-                np.add.at(out, inverse, arr)
-            arrays.append(out)
-        present = []
-        for p in self.present:
-            if p is None:
-                present.append(None)
-            else:
-                out = np.zeros(n, np.int64)
-                np.add.at(out, inverse, p)
-                present.append(out)
+        rows = combine_at("sum", self.rows, inverse, n)
+        arrays = [combine_at(acc.func, arr, inverse, n) for acc, arr in zip(accumulators, self.arrays)]
+        present = [None if p is None else combine_at("sum", p, inverse, n) for p in self.present]
         pairs = {}
         for leaf, (cell_pos, codes) in self.pairs.items():
             width = int(codes.max(initial=0)) + 1
             merged = np.unique(inverse[cell_pos] * width + codes)
             pairs[leaf] = (merged // width, merged % width)
+        samples = {}
+        for leaf, (cell_pos, values) in self.samples.items():
+            groups = inverse[cell_pos]
+            order = np.lexsort((values, groups))
+            samples[leaf] = (groups[order], values[order])
         vectors = {leaf: v.regroup(inverse, n) for leaf, v in self.vectors.items()}  # arrays hook
-        return State(rows, arrays, present, pairs, vectors)
+        return State(rows, arrays, present, pairs, samples, vectors)
 
     def distinct_counts(self, leaf: Agg) -> np.ndarray:
         cell_pos, _ = self.pairs[leaf]
@@ -134,9 +126,18 @@ def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_ope
         counts = state.distinct_counts(agg)
         return Vec(counts, counts > 0)
     if agg.operand is None or agg.func == "count":
-        return finalize("count", None, None, state.rows, True)
+        return finalize("count", [], None, state.rows, True)
+    if agg.func in ORDER_STATISTICS:
+        cell_pos, values = state.samples[agg]
+        counts = np.bincount(cell_pos, minlength=len(state.rows))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        params = dict(agg.params)
+        q = 0.5 if agg.func == "median" else params["q"]
+        out = quantiles(values, starts, counts, q, params.get("mode", "inc"), params.get("interpolation", "linear"))
+        return Vec(out, counts > 0)
     a = acc_of_leaf[agg]
-    return finalize(agg.func, state.arrays[a], state.present[a], state.rows, integer_operand(agg.operand))
+    arrays = state.arrays[a: a + len(accumulator_parts(agg.func))]
+    return finalize(agg.func, arrays, state.present[a], state.rows, integer_operand(agg.operand), dict(agg.params))
 
 
 __all__ = ["State", "empty_rows", "leaf_values", "pairs_at", "result_rows"]

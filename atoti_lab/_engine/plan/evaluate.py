@@ -60,11 +60,11 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         inner = result_type(node.operand, column_type, measure_type)
         if T.is_array(inner):  # arrays hook: element-wise SUM / MEAN
             return arrays.aggregate_type(node.func, inner)
-        if node.func in ("mean", "square_sum"):
-            return T.DOUBLE
-        if node.func == "sum":
+        if node.func in ("sum", "prod", "long", "short"):
             return T.LONG if is_integer_type(inner) else T.DOUBLE
-        return inner
+        if node.func in ("min", "max", "single_value"):
+            return inner
+        return T.DOUBLE  # mean, square_sum, var, std, median, quantile
     if isinstance(node, Nav):
         inner = result_type(node.measure, column_type, measure_type)
         if node.kind == "rank":
@@ -103,19 +103,43 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
     return T.DOUBLE
 
 
-def finalize(func: str, total: np.ndarray | None, present: np.ndarray | None, rows: np.ndarray,
-             integer: bool) -> Vec:
-    """A leaf aggregate's cell values from its accumulators."""
+# Leaf aggregations kept as each cell's sorted values (not decomposable into accumulators).
+ORDER_STATISTICS = ("median", "quantile")
+
+
+def accumulator_parts(func: str) -> tuple[str, ...]:
+    """The kernel accumulators a leaf aggregation is finalised from, in order."""
+    if func == "mean":
+        return ("sum",)
+    if func in ("var", "std"):
+        return ("sum", "square_sum")
+    if func == "single_value":
+        return ("min", "max")
+    return (func,)
+
+
+def finalize(func: str, arrays: list[np.ndarray], present: np.ndarray | None, rows: np.ndarray,
+             integer: bool, params: Mapping[str, Any] | None = None) -> Vec:
+    """A leaf aggregate's cell values from its accumulators (`arrays`, see accumulator_parts;
+    `present`: counts of present operand values, None when the operand is never missing)."""
     count = present if present is not None else rows
     if func == "count":
         return Vec(rows.astype(np.int64), rows > 0)  # a cell without rows is empty, not 0
-    assert total is not None
+    total = arrays[0]
     has = count > 0
     if func == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             return Vec(np.where(has, total / np.maximum(count, 1), np.nan), has)
-    if func in ("min", "max"):
+    if func in ("var", "std"):
+        from .statistics import variance_of_moments
+
+        var = variance_of_moments(count, total.astype(np.float64), arrays[1], (params or {}).get("mode", "sample"))
+        values = var if func == "var" else np.sqrt(var)
+        return Vec(values, has & np.isfinite(values))
+    if func in ("min", "max", "single_value"):
         values = total.astype(np.int64) if integer and total.dtype.kind == "f" else total
+        if func == "single_value":
+            has = has & (arrays[0] == arrays[1])  # every present value the same
         return Vec(values, has)
     return Vec(total, has)
 

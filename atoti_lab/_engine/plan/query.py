@@ -262,6 +262,7 @@ class QueryRunner:
         leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
                            [p[cells] if p is not None else None for p in acc.present],
                            {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.samples.items()},
                            {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
 
         def leaf_value(state: State, agg: Agg) -> Vec:

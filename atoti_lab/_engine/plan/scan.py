@@ -15,13 +15,13 @@ import numpy as np
 
 from .. import types as T
 from ..backends.memory import execute
-from ..backends.memory.kernels import Accumulator, Shape, lanes_for
+from ..backends.memory.kernels import Accumulator, Shape, combine_at, lanes_for
 from ..expr.condition import ColumnRef
 from ..expr.measure import Agg, Col, Lit, Node, Op, columns_of
 from ..store.encoded import code_counts, column_codes
 from ..store.table import TableSnapshot
 from . import array_scan
-from .evaluate import is_integer_type
+from .evaluate import ORDER_STATISTICS, accumulator_parts, is_integer_type
 from .levels import join_path
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ class ScanResult:
     accumulators: list[Accumulator]
     acc_of_leaf: dict[Agg, int]
     distinct: dict[Agg, np.ndarray]  # per distinct count: (2, n) array of (cell, value code) pairs
+    # per median / quantile: every present (cell, value), sorted by cell then value
+    samples: dict[Agg, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     # arrays hook: per SUM/MEAN of an array column, (ids of the cells with rows, their sums); see array_scan.py
     vectors: dict[Agg, tuple[np.ndarray, array_scan.VectorSums]] = field(default_factory=dict)
 
@@ -96,7 +98,8 @@ class Scan:
     # -- the scan -------------------------------------------------------------------------------
     def run(self, leaves: list[Agg]) -> ScanResult:
         vector_leaves = [leaf for leaf in leaves if array_scan.is_array_leaf(self, leaf)]  # arrays hook
-        fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf not in vector_leaves]
+        fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf.func not in ORDER_STATISTICS
+                 and leaf not in vector_leaves]
         operands: list[str] = []
         accumulators: list[Accumulator] = []
         acc_dtypes: list[np.dtype] = []
@@ -108,11 +111,14 @@ class Scan:
             if text not in operands:
                 operands.append(text)
             nullable = any(self.value_nullable[self.value_index[c]] for c in columns_of(leaf.operand))
-            func = "sum" if leaf.func == "mean" else leaf.func
-            acc_of_leaf[leaf] = len(accumulators)
-            accumulators.append(Accumulator(func, operands.index(text), nullable or leaf.func == "mean"))
+            # Averages need the count of present values even when none is missing (without a row
+            # count in the scan, rows only mark the cells that have some).
+            nullable = nullable or leaf.func in ("mean", "var", "std")
             integer = is_integer_type(self.runner.operand_type(leaf.operand))
-            acc_dtypes.append(np.dtype(np.int64 if integer else np.float64))
+            acc_of_leaf[leaf] = len(accumulators)
+            for func in accumulator_parts(leaf.func):
+                accumulators.append(Accumulator(func, operands.index(text), nullable))
+                acc_dtypes.append(np.dtype(np.int64 if integer and func != "square_sum" else np.float64))
 
         keyed = [s for s in self.code_sources if s in self.luts]
         # One grouping column and no filter on it: aggregate by its codes, fold into cells after.
@@ -142,6 +148,7 @@ class Scan:
             acc = execute.run(shape, [_narrow(self.luts[s], self.n_cells) for s in keyed], segments,
                               self.n_cells, acc_dtypes)
         distinct = {leaf: self._distinct_pairs(leaf, codes) for leaf in leaves if leaf.func == "count_distinct"}
+        samples = {leaf: self._samples(leaf, codes) for leaf in leaves if leaf.func in ORDER_STATISTICS}
         # arrays hook: element-wise sums of array columns over the cells the kernel found rows in.
         vectors = {}
         if vector_leaves:
@@ -150,7 +157,7 @@ class Scan:
                 vectors = {leaf: (cells, array_scan.scan_leaf(self, leaf, codes, cells)) for leaf in vector_leaves}
             except array_scan.RaggedArrays as e:
                 raise ScanError(str(e)) from None
-        return ScanResult(acc, accumulators, acc_of_leaf, distinct, vectors)
+        return ScanResult(acc, accumulators, acc_of_leaf, distinct, samples, vectors)
 
     def _segment(self, i: int, codes: dict[str, tuple[np.ndarray, ...]], with_mask: set[int]) -> execute.SegmentInput:
         length = self.snap.lengths[i]
@@ -165,6 +172,63 @@ class Scan:
                 values.append(payload[1])
                 valid.append(None)
         return execute.SegmentInput(length, [codes[s][i] for s in self.code_sources], values, valid)
+
+    def _row_cells(self, i: int, codes: dict[str, tuple[np.ndarray, ...]]) -> np.ndarray:
+        """The cell of each row of segment i (negative for rows that filters leave out)."""
+        key = np.zeros(self.snap.lengths[i], np.int64)
+        for s in self.code_sources:
+            if s in self.luts:
+                key += self.luts[s][codes[s][i]]
+        return key
+
+    def _row_values(self, node: Node, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """A row expression over the rows of segment i, as float64 values and where they are present."""
+        length = self.snap.lengths[i]
+        if isinstance(node, Lit):
+            return np.full(length, float(node.value)), np.ones(length, np.bool_)
+        if isinstance(node, Col):
+            ref = node.ref
+            if ref.table == self.base:
+                values = np.asarray(self.snap.columns[ref.column][i], np.float64)
+                valid = self.snap.valid[ref.column][i]
+                ok = ~np.isnan(values) if valid is None else valid & ~np.isnan(values)
+                return values, ok
+            source, table = self.runner.joined_values(ref)
+            values = np.asarray(table, np.float64)[column_codes(self.base_store, source, self.snap)[1][i]]
+            return values, ~np.isnan(values)
+        if isinstance(node, Op):
+            parts = [self._row_values(a, i) for a in node.args]
+            ok = np.logical_and.reduce([p[1] for p in parts])
+            x = parts[0][0]
+            with np.errstate(all="ignore"):
+                if node.op == "neg":
+                    return -x, ok
+                if node.op == "abs":
+                    return np.abs(x), ok
+                y = parts[1][0]
+                ops = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "//": np.floor_divide,
+                       "%": np.mod, "**": np.power}
+                if node.op not in ops:
+                    raise ScanError(f"Cannot aggregate {node!r} row by row.")
+                values = ops[node.op](x, y)
+            return values, ok & ~np.isnan(values)
+        raise ScanError(f"Cannot aggregate {node!r} row by row.")
+
+    def _samples(self, leaf: Agg, codes: dict[str, tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """Every present (cell, value) of an order statistic's operand, sorted by cell then value."""
+        assert leaf.operand is not None
+        cells, values = [], []
+        for i in range(len(self.snap.lengths)):
+            key = self._row_cells(i, codes)
+            v, ok = self._row_values(leaf.operand, i)
+            keep = ok & (key >= 0)
+            cells.append(key[keep])
+            values.append(v[keep])
+        if not cells:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        cell, value = np.concatenate(cells), np.concatenate(values)
+        order = np.lexsort((value, cell))
+        return cell[order], value[order]
 
     def _distinct_pairs(self, leaf: Agg, codes: dict[str, tuple[np.ndarray, ...]]) -> np.ndarray:
         """Distinct (cell, value code) pairs of a distinct count."""
@@ -183,11 +247,8 @@ class Scan:
             value_codes = [per_code[c] for c in scodes]
         n_values = max(len(vdict), 1)
         parts = []
-        for i, length in enumerate(snap.lengths):
-            key = np.zeros(length, np.int64)
-            for s in self.code_sources:
-                if s in self.luts:
-                    key += self.luts[s][codes[s][i]]
+        for i in range(len(snap.lengths)):
+            key = self._row_cells(i, codes)
             keep = key >= 0
             parts.append(np.unique(key[keep] * n_values + value_codes[i][keep]))
         pairs = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
@@ -206,17 +267,7 @@ def _fold_codes(acc: execute.Accumulated, shape: Shape, lut: np.ndarray, n_cells
     """Accumulators per source code -> per cell (several codes may share a member)."""
 
     def fold(func: str, values: np.ndarray) -> np.ndarray:
-        if func in ("min", "max"):
-            if values.dtype.kind == "f":
-                fill = np.inf if func == "min" else -np.inf
-            else:
-                fill = np.iinfo(np.int64).max if func == "min" else np.iinfo(np.int64).min
-            out = np.full(n_cells, fill, values.dtype)
-            (np.minimum if func == "min" else np.maximum).at(out, lut, values)
-            return out
-        out = np.zeros(n_cells, values.dtype)
-        np.add.at(out, lut, values)
-        return out
+        return combine_at(func, values, lut, n_cells)
 
     rows = fold("sum", acc.rows if counts is None else counts[: len(lut)])
     arrays = [fold(a.func, arr) for a, arr in zip(shape.accumulators, acc.arrays)]

@@ -95,6 +95,8 @@ export class PivotGrid {
   private readonly options: Required<GridOptions>;
   private readonly table: HTMLTableElement;
   private layout: PivotLayout | null = null;
+  /** The display column the rows are sorted by (marked in its header), or null. */
+  sortMark: { column: number; descending: boolean } | null = null;
   private widths: ColumnWidths = { rowHeaders: [], columns: new Float64Array(0) };
   private offsets: Float64Array = new Float64Array(1);
   private rowHeaderLeft: number[] = [];
@@ -266,6 +268,8 @@ export class PivotGrid {
       if (nRowLevels > 0) {
         const corner = this.el("th", "atl-corner atl-level-name", layout.columnLevels[k].name);
         corner.colSpan = nRowLevels;
+        corner.dataset.axis = "columns";
+        corner.dataset.level = String(k);
         sticky(corner, top, 0);
         tr.append(corner);
       }
@@ -289,6 +293,8 @@ export class PivotGrid {
         }
         const label = labelsOf(tuple)[k];
         const th = this.el("th", "atl-column-header", label);
+        th.dataset.level = String(k);
+        th.dataset.tuple = String(tuple);
         if (prefix.slice(0, k + 1).some((v) => v == null)) th.classList.add("atl-total");
         th.colSpan = end - c;
         th.title = label;
@@ -303,7 +309,9 @@ export class PivotGrid {
     const top = nColumnLevels * rowHeight;
     layout.rowLevels.forEach((level, i) => {
       const th = this.el("th", "atl-corner atl-level-name", level.name);
-      th.title = level.name;
+      th.title = `${level.name}: click to filter its members`;
+      th.dataset.axis = "rows";
+      th.dataset.level = String(i);
       sticky(th, top, this.rowHeaderLeft[i]);
       measureRow.append(th);
     });
@@ -313,7 +321,12 @@ export class PivotGrid {
       const name = d.measure >= 0 ? layout.measures[d.measure].name : "";
       const th = this.el("th", "atl-measure-header", name);
       if (d.measure >= 0 && layout.measures[d.measure].numeric) th.classList.add("atl-num");
-      th.title = name;
+      th.title = name ? `${name}: click to sort the rows` : "";
+      th.dataset.column = String(c);
+      if (this.sortMark?.column === c) {
+        th.classList.add(this.sortMark.descending ? "atl-sorted-desc" : "atl-sorted-asc");
+        th.setAttribute("aria-sort", this.sortMark.descending ? "descending" : "ascending");
+      }
       sticky(th, top, null);
       measureRow.append(th);
     }
@@ -343,6 +356,8 @@ export class PivotGrid {
       for (let i = 0; i < nRowLevels; i++) {
         const th = this.el("th", "atl-row-header", labels[i]);
         th.scope = "row";
+        th.dataset.level = String(i);
+        th.dataset.row = String(r);
         if (labels[i]) th.title = labels[i];
         if (previous && tuple[i] != null) {
           let repeat = true;

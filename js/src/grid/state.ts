@@ -170,3 +170,123 @@ export function matches(text: string, ...fields: (string | null | undefined)[]):
   if (!text) return true;
   return fields.some((f) => f != null && f.toLowerCase().includes(text));
 }
+
+/** Show the same query as another view (the table or a chart kind). */
+export function setView(state: PivotState, view: string): PivotState {
+  return state.view === view ? state : { ...state, view };
+}
+
+// -- sort, drill down/up, member filters ------------------------------------------------------
+
+/**
+ * Sort of the rows by the values of one column of the grid: a measure under a column tuple
+ * (`members`: its column-level values, [] without column levels). Rows are reordered within their
+ * parent (the innermost row level is sorted, totals stay first), as `sortLayout` does.
+ */
+export interface SortState {
+  readonly measure: string;
+  readonly members: readonly unknown[];
+  readonly descending: boolean;
+}
+
+export function readSort(state: PivotState): SortState | null {
+  const raw = (state as unknown as { sort?: unknown }).sort;
+  if (!raw || typeof raw !== "object") return null;
+  const s = raw as Record<string, unknown>;
+  if (typeof s.measure !== "string") return null;
+  return { measure: s.measure, members: Array.isArray(s.members) ? s.members : [], descending: s.descending !== false };
+}
+
+const sameMembers = (a: readonly unknown[], b: readonly unknown[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Next sort of a column header click: descending, then ascending, then none. */
+export function cycleSort(state: PivotState, measure: string, members: readonly unknown[]): PivotState {
+  const current = readSort(state);
+  let sort: SortState | null;
+  if (!current || current.measure !== measure || !sameMembers(current.members, members)) {
+    sort = { measure, members: [...members], descending: true };
+  } else if (current.descending) sort = { ...current, descending: false };
+  else sort = null;
+  return { ...state, sort } as PivotState;
+}
+
+/** The levels of the hierarchy of `key`, from the data model ([] when unknown). */
+export function hierarchyLevels(model: DataModel | null, key: LevelKey): string[] {
+  const dimension = model?.dimensions?.find((d) => d.name === key[0]);
+  const hierarchy = dimension?.hierarchies.find((h) => h.name === key[1]);
+  return hierarchy ? hierarchy.levels.map((l) => l.name) : [];
+}
+
+/**
+ * The full key of a level shown on `axis` under the name `name`: the level itself or one above it
+ * in the hierarchy of a level on that axis (the grid shows the parents of a queried level).
+ */
+export function shownLevelKey(model: DataModel | null, state: PivotState, axis: Axis, name: string): LevelKey | null {
+  for (const key of state[axis]) {
+    if (key[2] === name) return key;
+    if (hierarchyLevels(model, key).includes(name)) return [key[0], key[1], name];
+  }
+  return null;
+}
+
+/** A JSON-able member value for a filter (dates as ISO text, as the kernel sends them back). */
+function jsonMember(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (typeof value === "bigint") return Number(value);
+  return value;
+}
+
+/**
+ * Drill down on `member` of level `key` (on `axis`): keep that member (an `==` filter on its
+ * level) and show the next level of its hierarchy instead. Unchanged when there is no next level.
+ */
+export function drillDown(state: PivotState, model: DataModel | null, axis: Axis, key: LevelKey, member: unknown): PivotState {
+  const levels = hierarchyLevels(model, key);
+  const at = levels.indexOf(key[2]);
+  if (at < 0 || at + 1 >= levels.length || member == null) return state;
+  const child: LevelKey = [key[0], key[1], levels[at + 1]];
+  const sameHier = (k: LevelKey) => k[0] === key[0] && k[1] === key[1];
+  const position = state[axis].findIndex(sameHier);
+  const rest = state[axis].filter((k) => !sameHier(k));
+  const next = [...rest];
+  next.splice(position < 0 ? rest.length : position, 0, child);
+  return {
+    ...state,
+    [axis]: next,
+    filters: [...state.filters.filter((f) => !sameLevel(f.level, key)), { level: key, op: "==", value: jsonMember(member) }],
+  };
+}
+
+/** Whether the level `key` has a level above it in its hierarchy. */
+export function canDrillUp(model: DataModel | null, key: LevelKey): boolean {
+  return hierarchyLevels(model, key).indexOf(key[2]) > 0;
+}
+
+/** Drill up from level `key`: show its parent level instead, dropping the filter a drill down put on the parent. */
+export function drillUp(state: PivotState, model: DataModel | null, key: LevelKey): PivotState {
+  const levels = hierarchyLevels(model, key);
+  const at = levels.indexOf(key[2]);
+  const axis = axisOf(state, key);
+  if (at <= 0 || axis === null) return state;
+  const parent: LevelKey = [key[0], key[1], levels[at - 1]];
+  return {
+    ...state,
+    [axis]: state[axis].map((k) => (sameLevel(k, key) ? parent : k)),
+    filters: state.filters.filter((f) => !(sameLevel(f.level, parent) && f.op === "==")),
+  };
+}
+
+/** The values an `isin`/`==` filter on `key` keeps (null: no filter on it). */
+export function filteredMembers(state: PivotState, key: LevelKey): unknown[] | null {
+  const filter = state.filters.find((f) => sameLevel(f.level, key));
+  if (!filter) return null;
+  return filter.op === "==" ? [filter.value] : [...(filter.values ?? [])];
+}
+
+/** Keep only `values` of level `key` (an `isin` filter replacing any filter on it); null removes it. */
+export function setMemberFilter(state: PivotState, key: LevelKey, values: readonly unknown[] | null): PivotState {
+  const others = state.filters.filter((f) => !sameLevel(f.level, key));
+  if (values === null) return others.length === state.filters.length ? state : { ...state, filters: others };
+  return { ...state, filters: [...others, { level: key, op: "isin", values: values.map(jsonMember) }] };
+}

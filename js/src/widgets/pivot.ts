@@ -25,11 +25,23 @@ import {
   removeLevel,
   removeMeasure,
   sameLevel,
+  canDrillUp,
+  cycleSort,
+  drillDown,
+  drillUp,
+  filteredMembers,
+  readSort,
+  setMemberFilter,
   setTotals,
+  setView,
+  shownLevelKey,
   swapAxes,
   toggleMeasure,
 } from "../grid/state";
 import type { Axis, DataModel, LevelKey, PivotState } from "../grid/state";
+import { PivotChart } from "../charts/chart";
+import { CHART_VIEWS, VIEW_LABELS, isChartView } from "../charts/options";
+import { sortColumn, sortLayout } from "../grid/sort";
 import { decodeIPC } from "../wire";
 import type { WireTable } from "../wire";
 import "./table.css";
@@ -74,6 +86,10 @@ export function layoutOf(data: unknown, crossTotals: unknown): PivotLayout | nul
 export class PivotView {
   readonly root: HTMLDivElement;
   readonly grid: PivotGrid;
+  /** Created when a chart view is first shown (ECharts is not set up for table-only widgets). */
+  private chart: PivotChart | null = null;
+  private readonly chartHost: HTMLDivElement;
+  private readonly viewSelect: HTMLSelectElement;
   private readonly doc: Document;
   private readonly model: AnyModel<PivotTraits>;
   private readonly title: HTMLDivElement;
@@ -88,6 +104,9 @@ export class PivotView {
   private readonly message: HTMLDivElement;
   private readonly footer: HTMLDivElement;
   private layout: PivotLayout | null = null;
+  /** The layout as shown: `layout` with the state's sort applied. */
+  private shown: PivotLayout | null = null;
+  private popover: HTMLElement | null = null;
   private decoded: { data: unknown; cross: unknown } | null = null;
   private dataScheduled = false;
   private stateCache: { raw: unknown; state: PivotState } | null = null;
@@ -121,11 +140,21 @@ export class PivotView {
       model.save_changes();
     });
     this.status = this.el("span", "atl-status");
+    this.viewSelect = this.el("select", "atl-view-select");
+    this.viewSelect.title = "View: the table or a chart of the same query";
+    this.viewSelect.setAttribute("aria-label", "View");
+    for (const view of ["pivot-table", ...CHART_VIEWS] as const) {
+      const option = this.el("option", undefined, VIEW_LABELS[view]);
+      option.value = view;
+      this.viewSelect.append(option);
+    }
+    this.viewSelect.addEventListener("change", () => this.edit(setView(this.state(), this.viewSelect.value)));
     toolbar.append(
       panelToggle,
       this.title,
       spacer,
       this.status,
+      this.viewSelect,
       swap,
       this.totalsBox.parentElement!,
       this.liveBox.parentElement!,
@@ -155,17 +184,24 @@ export class PivotView {
     this.message = this.el("div", "atl-empty");
     this.grid = new PivotGrid(this.doc, gridOptions);
     this.footer = this.el("div", "atl-footer");
-    main.append(zoneBar, this.errorBox, this.message, this.grid.element, this.footer);
+    this.chartHost = this.el("div", "atl-chart-host");
+    this.chartHost.hidden = true;
+    main.append(zoneBar, this.errorBox, this.message, this.grid.element, this.chartHost, this.footer);
 
     const body = this.el("div", "atl-pivot-body");
     body.append(this.panel, main);
     root.append(toolbar, body);
     el.replaceChildren(root);
 
+    this.grid.element.addEventListener("click", (event) => this.onGridClick(event));
+    this.grid.element.addEventListener("dblclick", (event) => this.onGridDoubleClick(event));
+
     this.on("change:state", () => {
       this.renderZones();
       this.renderPanel();
       this.renderToolbar();
+      // A view switch keeps the query: the kernel sends no new data, so redraw from the layout.
+      this.scheduleData();
     });
     this.on("change:model", () => this.renderPanel());
     this.on("change:data", () => this.scheduleData());
@@ -192,6 +228,8 @@ export class PivotView {
     for (const [event, callback] of this.listeners) this.model.off(event, callback);
     this.listeners.length = 0;
     this.grid.destroy();
+    this.chart?.destroy();
+    this.closePopover();
   }
 
   /** The current state (the same object until the trait changes, so edits can detect no-ops). */
@@ -297,21 +335,35 @@ export class PivotView {
     this.title.textContent = title;
     this.title.hidden = !title;
     this.totalsBox.checked = state.totals;
+    this.viewSelect.value = state.view in VIEW_LABELS ? state.view : "pivot-table";
     this.liveBox.checked = this.model.get("live") !== false;
     this.root.classList.toggle("atl-paused", this.model.get("live") === false);
   }
 
   private renderZones(): void {
     const state = this.state();
+    const model = this.model.get("model") as DataModel | null;
     const levelChips = (axis: Axis) =>
-      state[axis].map((key) =>
-        this.chip(
+      state[axis].map((key) => {
+        const chip = this.chip(
           levelLabel(key),
           `${key.join(" / ")} (drag to move)`,
           () => this.edit(removeLevel(this.state(), key)),
           { kind: "level", key },
-        ),
-      );
+        );
+        if (canDrillUp(model, key)) {
+          const up = this.el("button", "atl-chip-drill-up", "\u2934");
+          up.type = "button";
+          up.title = "Drill up: show the level above";
+          up.setAttribute("aria-label", `Drill up from ${levelLabel(key)}`);
+          up.addEventListener("click", (event) => {
+            event.stopPropagation();
+            this.edit(drillUp(this.state(), this.model.get("model") as DataModel | null, key));
+          });
+          chip.insertBefore(up, chip.lastChild);
+        }
+        return chip;
+      });
     this.zones.rows.replaceChildren(...levelChips("rows"));
     this.zones.columns.replaceChildren(...levelChips("columns"));
     this.zones.values.replaceChildren(
@@ -452,8 +504,30 @@ export class PivotView {
       this.message.textContent = nothing ? EMPTY_HINT : "No result yet";
     } else if (layout.rowTuples.length === 0) this.message.textContent = "No data for this query";
     this.message.hidden = !empty;
-    this.grid.element.hidden = empty;
-    this.grid.setLayout(empty ? null : layout);
+    const sort = readSort(state);
+    const shown = layout && !empty ? sortLayout(layout, sort) : layout;
+    this.shown = shown;
+    this.grid.sortMark = null;
+    if (sort && shown && shown !== layout) {
+      const column = sortColumn(layout!, sort);
+      if (column >= 0) this.grid.sortMark = { column, descending: sort.descending };
+    }
+    const view = state.view;
+    const chartView = isChartView(view) ? view : null;
+    this.grid.element.hidden = empty || chartView !== null;
+    this.chartHost.hidden = empty || chartView === null;
+    this.root.dataset.view = chartView ?? "pivot-table";
+    if (chartView && layout && !empty) {
+      this.grid.setLayout(null);
+      if (!this.chart) {
+        this.chart = new PivotChart(this.doc);
+        this.chartHost.append(this.chart.element);
+      }
+      this.chart.draw(shown!, chartView);
+    } else {
+      this.chart?.clear();
+      this.grid.setLayout(empty ? null : shown);
+    }
     if (!layout) {
       this.footer.textContent = "";
       this.status.textContent = "";
@@ -467,6 +541,121 @@ export class PivotView {
     const elapsed = layout.info.elapsedMs;
     this.status.textContent = elapsed === null ? "" : `${elapsed < 10 ? elapsed.toFixed(1) : Math.round(elapsed)} ms`;
     this.status.title = `Query #${layout.info.run}`;
+  }
+
+  // -- grid interactions: sort, drill down, member filters ------------------------------------
+
+  private onGridClick(event: MouseEvent): void {
+    const target = (event.target as HTMLElement | null)?.closest?.("th");
+    const layout = this.shown;
+    if (!target || !layout) return;
+    if (target.classList.contains("atl-measure-header") && target.dataset.column) {
+      const d = layout.displayColumns[Number(target.dataset.column)];
+      if (!d || d.measure < 0) return;
+      const members = layout.columnTuples.at(d.tuple).map((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v));
+      this.edit(cycleSort(this.state(), layout.measures[d.measure].name, members));
+    } else if (target.classList.contains("atl-level-name") && target.dataset.axis) {
+      this.openMemberFilter(target.dataset.axis as Axis, Number(target.dataset.level), target);
+    }
+  }
+
+  private onGridDoubleClick(event: MouseEvent): void {
+    const target = (event.target as HTMLElement | null)?.closest?.("th");
+    const layout = this.shown;
+    if (!target || !layout || target.dataset.level === undefined) return;
+    const level = Number(target.dataset.level);
+    let axis: Axis;
+    let member: unknown;
+    if (target.classList.contains("atl-row-header") && target.dataset.row !== undefined) {
+      axis = "rows";
+      member = layout.rowTuples.at(Number(target.dataset.row))[level];
+    } else if (target.classList.contains("atl-column-header") && target.dataset.tuple !== undefined) {
+      axis = "columns";
+      member = layout.columnTuples.at(Number(target.dataset.tuple))[level];
+    } else return;
+    const levels = axis === "rows" ? layout.rowLevels : layout.columnLevels;
+    const model = this.model.get("model") as DataModel | null;
+    const key = shownLevelKey(model, this.state(), axis, levels[level].name);
+    if (key) this.edit(drillDown(this.state(), model, axis, key, member));
+  }
+
+  /** The members of level `index` on `axis` in the current result (at most `limit`). */
+  private membersOf(axis: Axis, index: number, limit = 500): unknown[] {
+    const layout = this.layout;
+    if (!layout) return [];
+    const tuples = axis === "rows" ? layout.rowTuples : layout.columnTuples;
+    const seen = new Set<unknown>();
+    const out: unknown[] = [];
+    for (let t = 0; t < tuples.length && out.length < limit; t++) {
+      const v = tuples.at(t)[index];
+      const key = v instanceof Date ? v.toISOString().slice(0, 10) : v;
+      if (key != null && !seen.has(key)) {
+        seen.add(key);
+        out.push(key);
+      }
+    }
+    return out;
+  }
+
+  /** A popover listing the members of a level, to keep some of them (an `isin` filter). */
+  openMemberFilter(axis: Axis, index: number, anchor?: HTMLElement): void {
+    this.closePopover();
+    const layout = this.layout;
+    if (!layout) return;
+    const levels = axis === "rows" ? layout.rowLevels : layout.columnLevels;
+    const model = this.model.get("model") as DataModel | null;
+    const key = levels[index] ? shownLevelKey(model, this.state(), axis, levels[index].name) : null;
+    if (!key) return;
+    const kept = filteredMembers(this.state(), key);
+    const members = this.membersOf(axis, index);
+    for (const v of kept ?? []) if (!members.some((m) => String(m) === String(v))) members.push(v);
+    const box = this.el("div", "atl-popover atl-member-filter");
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-label", `Filter ${key[2]}`);
+    box.append(this.el("div", "atl-popover-title", `Keep members of ${key[2]}`));
+    const list = this.el("div", "atl-popover-list");
+    const boxes: [HTMLInputElement, unknown][] = members.map((m) => {
+      const label = this.el("label", "atl-popover-item");
+      const input = this.el("input");
+      input.type = "checkbox";
+      input.checked = kept === null || kept.some((v) => String(v) === String(m));
+      input.value = String(m);
+      label.append(input, this.doc.createTextNode(String(m)));
+      list.append(label);
+      return [input, m];
+    });
+    const actions = this.el("div", "atl-popover-actions");
+    const apply = this.el("button", "atl-button atl-apply", "Apply");
+    apply.type = "button";
+    apply.addEventListener("click", () => {
+      const chosen = boxes.filter(([input]) => input.checked).map(([, m]) => m);
+      this.closePopover();
+      this.edit(setMemberFilter(this.state(), key, chosen.length === boxes.length ? null : chosen));
+    });
+    const clear = this.el("button", "atl-button atl-clear", "Clear filter");
+    clear.type = "button";
+    clear.addEventListener("click", () => {
+      this.closePopover();
+      this.edit(setMemberFilter(this.state(), key, null));
+    });
+    const cancel = this.el("button", "atl-button atl-cancel", "Cancel");
+    cancel.type = "button";
+    cancel.addEventListener("click", () => this.closePopover());
+    actions.append(apply, clear, cancel);
+    box.append(list, actions);
+    if (anchor) {
+      const host = this.root.getBoundingClientRect();
+      const rect = anchor.getBoundingClientRect();
+      box.style.left = `${Math.max(0, rect.left - host.left)}px`;
+      box.style.top = `${rect.bottom - host.top}px`;
+    }
+    this.root.append(box);
+    this.popover = box;
+  }
+
+  private closePopover(): void {
+    this.popover?.remove();
+    this.popover = null;
   }
 
   /** The current layout (for tests and tools). */

@@ -34,7 +34,7 @@ EXCLUDED = -(1 << 62)
 class Accumulator:
     """One per-cell array the kernel fills."""
 
-    func: str  # "sum", "min", "max", "count", "square_sum"
+    func: str  # "sum", "square_sum", "long", "short", "prod", "min", "max", "count"
     operand: int  # index into Shape.operands; -1 for counting rows
     nullable: bool  # the operand can be missing: keep a count of present values
 
@@ -92,6 +92,10 @@ def _updates(shape: Shape, lane: int) -> list[str]:
             lines = [f"a{a}[j] += {x}"]
         elif acc.func == "square_sum":
             lines = [f"a{a}[j] += {x} * {x}"]
+        elif acc.func in ("long", "short"):  # sums of the positive / negative values
+            lines = [f"if {x} {'>' if acc.func == 'long' else '<'} 0:", f"    a{a}[j] += {x}"]
+        elif acc.func == "prod":
+            lines = [f"a{a}[j] *= {x}"]
         elif acc.func in ("min", "max"):
             cmp = "<" if acc.func == "min" else ">"
             lines = [f"if {x} {cmp} a{a}[j]:", f"    a{a}[j] = {x}"]
@@ -191,26 +195,37 @@ def compile_kernel(shape: Shape) -> Callable:
         return fn
 
 
+def _identity(func: str, dtype: np.dtype) -> float | int:
+    """The value an accumulator starts from (and that combining with leaves unchanged)."""
+    floating = dtype.kind == "f"
+    if func == "min":
+        return np.inf if floating else np.iinfo(np.int64).max
+    if func == "max":
+        return -np.inf if floating else np.iinfo(np.int64).min
+    return 1 if func == "prod" else 0
+
+
 def init_accumulator(acc: Accumulator, size: int, dtype: np.dtype) -> np.ndarray:
-    if acc.func == "min":
-        fill = np.inf if dtype.kind == "f" else np.iinfo(np.int64).max
-        return np.full(size, fill, np.float64 if dtype.kind == "f" else np.int64)
-    if acc.func == "max":
-        fill = -np.inf if dtype.kind == "f" else np.iinfo(np.int64).min
-        return np.full(size, fill, np.float64 if dtype.kind == "f" else np.int64)
     if acc.func == "square_sum":
         return np.zeros(size, np.float64)
-    return np.zeros(size, np.float64 if dtype.kind == "f" else np.int64)
+    out_dtype = np.dtype(np.float64 if dtype.kind == "f" else np.int64)
+    return np.full(size, _identity(acc.func, out_dtype), out_dtype)
+
+
+_COMBINE = {"min": np.minimum, "max": np.maximum, "prod": np.multiply}
 
 
 def merge_into(acc: Accumulator, target: np.ndarray, other: np.ndarray) -> None:
     """Combine the partial results of two row ranges (or two lanes)."""
-    if acc.func == "min":
-        np.minimum(target, other, out=target)
-    elif acc.func == "max":
-        np.maximum(target, other, out=target)
-    else:
-        target += other
+    _COMBINE.get(acc.func, np.add)(target, other, out=target)
+
+
+def combine_at(func: str, values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Partial results of an accumulator combined by group (`group`: each value's group, 0..n-1):
+    totals from leaf cells, cells from source codes."""
+    out = np.full(n, _identity(func, values.dtype), values.dtype)
+    _COMBINE.get(func, np.add).at(out, group, values)
+    return out
 
 
 def fold_lanes(acc: Accumulator | None, array: np.ndarray, lanes: int) -> np.ndarray:

@@ -1,0 +1,162 @@
+"""Playwright on Debian's chromium, for the browser tests (widgets end to end, the web app).
+
+Playwright cannot download its own browsers here, so every suite launches the system chromium
+(``/usr/bin/chromium``, installed by ``scripts/test.sh``). Use the fixtures from a test module or a
+``conftest.py``::
+
+    from tests._browser import browser, page  # noqa: F401  (pytest fixtures)
+
+    def test_title(page):
+        page.goto("http://127.0.0.1:8000/")
+        assert page.title()
+
+or, outside pytest, the context manager :func:`launch`. Tests using them are skipped (with the
+reason) when chromium or the ``playwright`` package is missing, so a machine without a browser
+still runs the rest of the suite; CI installs both.
+
+Helpers for servers under test: :func:`free_port`, :func:`wait_for_http`, :func:`artifact_path`
+(screenshots go to ``test-artifacts/``, gitignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM_ARGS",
+    "artifact_path",
+    "browser",
+    "chromium_path",
+    "free_port",
+    "launch",
+    "page",
+    "require_browser",
+    "wait_for_http",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",  # CI runs as root, where chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # /dev/shm is small in containers
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+    "--mute-audio",
+)
+
+DEFAULT_TIMEOUT_MS = 60_000
+"""Generous: CI has 2 cores shared with the kernel and the Jupyter server under test."""
+
+
+def chromium_path() -> str | None:
+    """The chromium to drive: ``$ATOTI_LAB_CHROMIUM``, else Debian's, else one on the PATH."""
+    for candidate in (os.environ.get("ATOTI_LAB_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser() -> str:
+    """The chromium path; skips the calling test when chromium or playwright is missing."""
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no chromium (scripts/test.sh installs Debian's chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    return path
+
+
+@contextlib.contextmanager
+def launch(*, executable: str | None = None, args: tuple[str, ...] = CHROMIUM_ARGS) -> Iterator[Browser]:
+    """A headless chromium driven by Playwright (closed on exit)."""
+    from playwright.sync_api import sync_playwright
+
+    path = executable or chromium_path()
+    if path is None:
+        msg = "No chromium found; install Debian's (apt-get install chromium) or set ATOTI_LAB_CHROMIUM."
+        raise RuntimeError(msg)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=list(args), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One chromium for the test session."""
+    path = require_browser()
+    with launch(executable=path) as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page (own context: no shared cookies or storage), console errors kept on
+    ``page.console_errors`` for assertions and failure messages."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.console_errors = errors  # type: ignore[attr-defined]
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, *, timeout: float = 60.0, process: Any = None) -> None:
+    """Wait until ``url`` answers (any HTTP status); fails early if ``process`` (a Popen) exits."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            msg = f"The server exited with code {process.returncode} before answering {url}."
+            raise RuntimeError(msg)
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError as e:
+            last = e
+            time.sleep(0.2)
+    msg = f"{url} did not answer within {timeout:.0f} s (last error: {last})."
+    raise TimeoutError(msg)
+
+
+def artifact_path(name: str) -> Path:
+    """``test-artifacts/<name>`` (directory created), for screenshots kept by CI."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name

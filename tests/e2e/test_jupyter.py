@@ -1,0 +1,238 @@
+"""The pivot widget end to end, in a real JupyterLab 4 and in the Notebook 7 page.
+
+A Jupyter server (this venv's, so the kernel imports this atoti_lab) runs on a free port in a temp
+directory; chromium opens a notebook whose cells build a small cube and show ``session.widget``.
+The test adds a level and a measure by clicking in the widget, compares the grid read from the DOM
+with ``cube.query`` run by the kernel (printed by the next cell), commits rows in another cell
+and waits for the grid to show the new values by itself, then switches to a chart. Screenshots
+go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._browser import artifact_path, free_port, require_browser, wait_for_http
+
+pytest.importorskip("jupyterlab")
+pytest.importorskip("notebook")
+pytest.importorskip("anywidget")
+
+TOKEN = "atoti-lab-e2e"
+CELL_TIMEOUT_MS = 180_000  # the first query compiles the numba kernels on a cold cache
+
+SETUP = """\
+import json
+import pandas as pd
+import atoti_lab as tt
+
+session = tt.Session.start()
+df = pd.DataFrame({
+    "Id": [1, 2, 3, 4, 5, 6],
+    "City": ["Lyon", "Paris", "Lyon", "Rome", "Paris", "Rome"],
+    "Category": ["Books", "Toys", "Toys", "Books", "Books", "Toys"],
+    "Amount": [10.5, 20.0, 30.25, 40.0, 50.0, 60.75],
+})
+table = session.read_pandas(df, table_name="Sales", keys=["Id"])
+cube = session.create_cube(table)
+w = session.widget
+w"""
+
+# Runs the widget's query (its state, edited in the browser) with cube.query, as plain JSON.
+REPORT = """\
+def report(tag):
+    kw = w.query_kwargs()
+    result = cube.query(*kw.pop("measures"), **kw)
+    print(tag + json.dumps({"state": w.state, "rows": result.astype(object).values.tolist()}))
+report("BEFORE:")"""
+
+COMMIT = """\
+table += [(7, "Lyon", "Books", 1000.0), (8, "Milan", "Toys", 5.0)]
+report("AFTER:")"""
+
+
+def _notebook(path: Path) -> None:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+        for source in (SETUP, REPORT, COMMIT)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook))
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A Jupyter server (JupyterLab and Notebook 7 pages) on a free port, in a temp directory."""
+    require_browser()
+    root = tmp_path_factory.mktemp("jupyter")
+    home = root / "home"
+    settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    # No news or update checks: CI has no internet, and their toasts cover the page.
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    work = root / "work"
+    work.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = (root / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.open_browser=False",
+            "--allow-root",  # CI runs as root
+            "--LabApp.news_url=",
+            "--LabApp.extension_manager=readonly",  # no PyPI queries from the extension manager
+        ],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_for_http(f"{base}/api/status?token={TOKEN}", timeout=120, process=process)
+        except Exception:
+            log.flush()
+            print((root / "server.log").read_text()[-4000:])
+            raise
+        yield {"base": base, "work": work, "log": root / "server.log"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _run_cell(page: Any, index: int) -> None:
+    """Run cell ``index`` (select it in command mode, then Shift+Enter)."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Shift+Enter")
+
+
+def _printed(page: Any, tag: str) -> dict[str, Any]:
+    """The JSON a cell printed after ``tag``."""
+    locator = page.locator(".jp-OutputArea-output", has_text=tag).first
+    locator.wait_for(timeout=CELL_TIMEOUT_MS)
+    text = locator.inner_text()
+    return json.loads(text[text.index(tag) + len(tag) :].strip().splitlines()[0])
+
+
+def _grid(page: Any) -> list[list[str]]:
+    """The grid's body rows as shown: row headers then cells (virtualisation spacers left out)."""
+    return page.eval_on_selector_all(
+        ".atl-grid tbody tr:not(.atl-spacer-row)",
+        """rows => rows.map(tr => Array.from(tr.children)
+            .filter(c => !c.classList.contains('atl-spacer'))
+            .map(c => c.textContent))""",
+    )
+
+
+def _as_numbers(grid: list[list[str]]) -> dict[str, float]:
+    return {row[0]: float(row[1].replace(",", "")) for row in grid}
+
+
+def _expected(printed: dict[str, Any]) -> dict[str, float]:
+    return {str(city): float(value) for city, value in printed["rows"]}
+
+
+@pytest.mark.parametrize("front_end", ["lab", "notebook"])
+def test_pivot_widget_end_to_end(jupyter: dict[str, Any], page: Any, front_end: str) -> None:
+    name = f"pivot-{front_end}.ipynb"
+    _notebook(jupyter["work"] / name)
+    url = f"{jupyter['base']}/{'lab/tree' if front_end == 'lab' else 'notebooks'}/{name}?token={TOKEN}"
+    page.goto(url)
+    # The kernel is ready when its status says idle; the first cell can run before, it queues.
+    page.locator(".jp-Notebook .jp-Cell").nth(2).wait_for(timeout=120_000)
+    try:
+        _run_cell(page, 0)
+        root = page.locator(".atl-pivot-root")
+        root.wait_for(timeout=CELL_TIMEOUT_MS)
+        assert page.locator(".atl-empty").first.is_visible()  # the empty state says what to do
+
+        # Add a level and a measure through the UI.
+        page.locator(".atl-level", has_text="City").first.click()
+        page.locator(".atl-measure", has_text="Amount.SUM").first.click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.atl-grid tbody td:not(.atl-spacer)').length === 3",
+            timeout=CELL_TIMEOUT_MS,
+        )
+        shown = _as_numbers(_grid(page))
+
+        # Python sees the UI's edits, and cube.query on them gives what the grid shows.
+        _run_cell(page, 1)
+        before = _printed(page, "BEFORE:")
+        assert before["state"]["rows"] == [["Sales", "City", "City"]]
+        assert before["state"]["measures"] == ["Amount.SUM"]
+        assert shown == pytest.approx(_expected(before))
+        assert shown == pytest.approx({"Lyon": 40.75, "Paris": 70.0, "Rome": 100.75})  # by hand
+
+        # A commit in another cell: the grid follows with no action on the widget.
+        _run_cell(page, 2)
+        after = _printed(page, "AFTER:")
+        expected = _expected(after)
+        assert expected["Lyon"] == pytest.approx(1040.75)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.atl-grid tbody td:not(.atl-spacer)').length === 4",
+            timeout=30_000,
+        )
+        assert _as_numbers(_grid(page)) == pytest.approx(expected)
+        page.screenshot(path=str(artifact_path(f"pivot-{front_end}-table.png")), full_page=True)
+
+        # Switch to a chart: the same query, drawn.
+        page.locator(".atl-view-select").select_option("clustered-column-chart")
+        page.wait_for_selector(".atl-chart svg path", state="attached", timeout=30_000)
+        box = page.locator(".atl-chart svg").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 200
+        bars = page.eval_on_selector_all(".atl-chart svg path", "els => els.length")
+        assert bars >= 4
+        deadline = time.monotonic() + 30
+        while page.evaluate("() => document.querySelector('.atl-pivot-root').dataset.view") != "clustered-column-chart":
+            assert time.monotonic() < deadline
+            page.wait_for_timeout(100)
+        page.screenshot(path=str(artifact_path(f"pivot-{front_end}-chart.png")), full_page=True)
+    except Exception:
+        page.screenshot(path=str(artifact_path(f"pivot-{front_end}-failure.png")), full_page=True)
+        print(jupyter["log"].read_text()[-4000:])
+        print("console errors:", getattr(page, "console_errors", []))
+        raise

@@ -1,0 +1,91 @@
+"""The web app in Chromium (Playwright, Debian's /usr/bin/chromium): log in, build a pivot, save a
+dashboard, restart the session on the same user content storage and find the dashboard again."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import atoti_lab as tt
+from atoti_lab._server.webapp import STATIC_DIR
+
+CHROMIUM = os.environ.get("ATOTI_LAB_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)) or not (STATIC_DIR / "app.js").is_file(),
+    reason="needs Chromium and the built web app",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    # Kept tiny so it merges with the shared browser helper (tests/_browser.py) once that lands.
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def _session(storage: Path) -> tt.Session:
+    session = tt.Session.start(tt.SessionConfig(security=tt.SecurityConfig(), user_content_storage=storage))
+    session.security.basic_authentication.credentials["ana"] = "ana-pw"
+    session.security.individual_roles["ana"] = {"ROLE_USER"}
+    sales = session.read_pandas(
+        pd.DataFrame({"Id": [1, 2, 3], "City": ["Paris", "London", "Paris"], "Qty": [1, 2, 3]}),
+        table_name="Sales", keys=["Id"])
+    session.create_cube(sales)
+    return session
+
+
+def _login(page: object, url: str) -> None:
+    page.goto(url)
+    page.fill("#atl-login-user", "ana")
+    page.fill("#atl-login-password", "wrong")
+    page.click("#atl-login-submit")
+    page.wait_for_selector("text=Wrong user name or password.")
+    page.fill("#atl-login-password", "ana-pw")
+    page.click("#atl-login-submit")
+    page.wait_for_selector("#atl-new-dashboard")
+
+
+def test_log_in_build_a_pivot_save_restart_and_find_it(browser: object, tmp_path: Path) -> None:
+    storage = tmp_path / "content"
+    session = _session(storage)
+    try:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        _login(page, session.url + "/")
+        page.click("#atl-new-dashboard")
+        page.wait_for_selector(".atl-pivot-root")
+        # Build the pivot from the side panel: a measure, then a level on rows.
+        page.click(".atl-measure:has-text('Qty.SUM')")
+        page.click(".atl-level:has-text('City')")
+        page.wait_for_selector(".atl-pivot-root :text('London')")
+        text = page.inner_text(".atl-pivot-root")
+        assert "Paris" in text and "4" in text
+        page.fill("#atl-dashboard-name", "City sales")
+        page.click("#atl-save-dashboard")
+        page.wait_for_selector("#atl-dashboard-status:has-text('Saved')")
+        assert not errors, errors
+        page.close()
+    finally:
+        session.close()
+
+    session = _session(storage)
+    try:
+        page = browser.new_page()
+        _login(page, session.url + "/")
+        page.click(".atl-dashboard-link:has-text('City sales')")
+        page.wait_for_selector(".atl-pivot-root :text('London')")
+        assert page.input_value("#atl-dashboard-name") == "City sales"
+        assert "Paris" in page.inner_text(".atl-pivot-root")
+        page.close()
+    finally:
+        session.close()
