@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import agg, finance, math, stats, type
+from . import agg, array, finance, math, stats, type
 from ._condition import Condition
 from ._experimental import experimental
 from ._jupyter import _jupyter_server_extension_points
@@ -55,6 +55,7 @@ __all__ = [
     "UserContentStorageConfig",
     "__version__",
     "agg",
+    "array",
     "at",
     "date_diff",
     "date_shift",

@@ -14,6 +14,7 @@ from ._engine import types as T
 from ._engine.expr.condition import ColumnRef, LevelRef, subjects
 from ._engine.expr.measure import Agg, Col
 from ._engine.model.cube import CubeModel, HierarchyDef, LevelDef, MeasureDef
+from ._engine.plan.arrays import aggregate_type
 from ._engine.plan.levels import date_part_type
 from ._engine.plan.query import QueryError, QueryRunner, QuerySpec
 from ._engine.result.formatter import default_pattern
@@ -210,9 +211,15 @@ def build_model(session: Session, base: Table, name: str, mode: str) -> CubeMode
     if mode == "auto":
         base_store = db.tables[base.name]
         for column, spec in base_store.columns.items():
-            if spec.kind != "num" or column in base_store.keys:
+            if spec.kind not in ("num", "array") or column in base_store.keys:
                 continue
             operand = Col(ColumnRef(base.name, column))
+            if spec.kind == "array":  # element-wise SUM and MEAN, as atoti creates them
+                for func in ("sum", "mean"):
+                    array_type = aggregate_type(func, spec.data_type)
+                    model.measures[f"{column}.{func.upper()}"] = MeasureDef(f"{column}.{func.upper()}",
+                                                                            Agg(func, operand), array_type)
+                continue
             sum_type = T.LONG if spec.data_type in (T.INT, T.LONG) else T.DOUBLE
             model.measures[f"{column}.SUM"] = MeasureDef(f"{column}.SUM", Agg("sum", operand), sum_type,
                                                          formatter=default_pattern(sum_type))

@@ -38,6 +38,12 @@ class MeasureDescription(ConditionSubject, Expression):
     def _operand(self, value: Any) -> Any:
         return to_node(value) if hasattr(value, "_operand_node") else value
 
+    def __getitem__(self, key: Any) -> MeasureDescription:
+        """An element (``[3]``, ``[m["Index"]]``) or a slice (``[2:5]``) of an array measure."""
+        from .array import _element
+
+        return _element(self, key)
+
     __hash__ = object.__hash__
 
 
@@ -108,6 +114,12 @@ class Measure(ConditionSubject, Operand):
     @description.setter
     def description(self, value: str | None) -> None:
         self._cube._model.update_measure(self._name, description=value)
+
+    def __getitem__(self, key: Any) -> MeasureDescription:
+        """An element (``[3]``, ``[m["Index"]]``) or a slice (``[2:5]``) of an array measure."""
+        from .array import _element
+
+        return _element(self, key)
 
     def __hash__(self) -> int:
         return hash((id(self._cube._model), self._name))

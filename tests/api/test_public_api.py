@@ -14,7 +14,7 @@ def test_all_is_pinned_and_sorted():
         "BasicAuthentication", "BasicAuthenticationConfig", "Column", "Condition", "CsvLoad", "Cube",
         "CumulativeScope", "CustomOrder", "Hierarchy", "HttpsConfig", "Level", "LoggingConfig", "Measure", "MeasureDescription",
         "NaturalOrder", "OriginScope", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "SiblingsScope",
-        "Table", "Tables", "UserContentStorageConfig", "__version__", "agg", "at", "date_diff", "date_shift",
+        "Table", "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "at", "date_diff", "date_shift",
         "experimental", "filter", "finance", "first", "last", "math", "parent_value", "rank", "shift", "stats",
         "switch", "total", "type", "where",
     ]

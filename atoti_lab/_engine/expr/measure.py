@@ -208,7 +208,7 @@ def describe(node: Node | None) -> str:
     if node.op == "where":
         return f"where({', '.join(describe(a) for a in node.args)})"
     if node.op in UNARY or node.op in FUNCTIONS or node.op in STATISTICS or node.op in FINANCE \
-            or node.op in ("min", "max"):
+            or node.op in ("min", "max") or node.op.startswith("array."):
         return f"{node.op}({', '.join(describe(a) for a in node.args)})"
     return f"({describe(node.args[0])} {node.op} {describe(node.args[1])})"
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backends.memory.kernels import Accumulator, combine_at
 from ..expr.measure import Agg, Node
+from .array_scan import VectorSums
 from .evaluate import ORDER_STATISTICS, Vec, accumulator_parts, finalize
 from .grid import Grid, Locations
 from .statistics import quantiles
@@ -27,9 +28,11 @@ class State:
 
     def __init__(self, rows: np.ndarray, arrays: list[np.ndarray], present: list[np.ndarray | None],
                  pairs: dict[Agg, tuple[np.ndarray, np.ndarray]],
-                 samples: dict[Agg, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+                 samples: dict[Agg, tuple[np.ndarray, np.ndarray]] | None = None,
+                 vectors: dict[Agg, VectorSums] | None = None) -> None:
         self.rows, self.arrays, self.present, self.pairs = rows, arrays, present, pairs
         self.samples = samples or {}
+        self.vectors = vectors or {}  # arrays hook: element-wise sums of array columns (array_scan.py)
 
     def regroup(self, inverse: np.ndarray, accumulators: list[Accumulator]) -> State:
         """The accumulators of groups of these cells (`inverse`: each cell's group, 0..n-1)."""
@@ -47,7 +50,8 @@ class State:
             groups = inverse[cell_pos]
             order = np.lexsort((values, groups))
             samples[leaf] = (groups[order], values[order])
-        return State(rows, arrays, present, pairs, samples)
+        vectors = {leaf: v.regroup(inverse, n) for leaf, v in self.vectors.items()}  # arrays hook
+        return State(rows, arrays, present, pairs, samples, vectors)
 
     def distinct_counts(self, leaf: Agg) -> np.ndarray:
         cell_pos, _ = self.pairs[leaf]
@@ -116,6 +120,8 @@ def result_rows(grid: Grid, shown: list[int], totals: list[int], include_empty_r
 
 def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:
     """A leaf aggregate's values on the cells of `state`."""
+    if agg in state.vectors:  # arrays hook: SUM / MEAN of an array column
+        return state.vectors[agg].value(agg.func)
     if agg.func == "count_distinct":
         counts = state.distinct_counts(agg)
         return Vec(counts, counts > 0)

@@ -15,6 +15,7 @@ import numpy as np
 from .. import types as T
 from ..expr.condition import And, Compare, IsIn, IsNull, LevelRef, Not, Or
 from ..expr.measure import Agg, Col, Lit, MeasureRef, Nav, Node, Op, ScopedAgg, children, is_navigation
+from . import arrays
 from .functions import CELL_FUNCTIONS
 from .functions import result_type as cell_result_type
 
@@ -46,6 +47,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.LONG if isinstance(node.value, (int, np.integer)) else T.DOUBLE
     if isinstance(node, Col):
         dtype = column_type(node.ref)
+        if T.is_array(dtype):  # arrays hook
+            return dtype
         if not T.is_numeric(dtype):
             raise TypeError(f"Column {node.ref.table}[{node.ref.column!r}] is {dtype}: only numeric columns can be aggregated.")
         return dtype
@@ -55,6 +58,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         if node.operand is None or node.func in ("count", "count_distinct"):
             return T.LONG
         inner = result_type(node.operand, column_type, measure_type)
+        if T.is_array(inner):  # arrays hook: element-wise SUM / MEAN
+            return arrays.aggregate_type(node.func, inner)
         if node.func in ("sum", "prod", "long", "short"):
             return T.LONG if is_integer_type(inner) else T.DOUBLE
         if node.func in ("min", "max", "single_value"):
@@ -77,6 +82,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.DOUBLE
     if node.op == "date_diff":
         return T.LONG
+    if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
+        return arrays.function_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op == "where":
         types = [result_type(a, column_type, measure_type) for a in node.args[1:]]
         for operand in children(node.args[0]):
@@ -85,6 +92,8 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
     if node.op in CELL_FUNCTIONS:
         return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
+    if any(T.is_array(t) for t in types):  # arrays hook: element-wise arithmetic
+        return arrays.arithmetic_type(node.op, types)
     if node.op in ("ceil", "floor", "round"):
         return T.LONG
     if node.op in _FUNCTIONS or node.op in ("/", "**"):
@@ -166,6 +175,8 @@ def evaluate(node: Node, ctx: Context) -> Vec:
         a, b = evaluate(if_true, ctx), evaluate(if_false, ctx)
         values = np.where(test, a.values, b.values)
         return Vec(values, np.where(test, a.present, b.present))
+    if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
+        return arrays.evaluate(node, lambda a: evaluate(a, ctx), ctx.n)
     args = [evaluate(a, ctx) for a in node.args]
     return apply(node.op, args)
 
@@ -214,6 +225,8 @@ _FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def apply(op: str, args: list[Vec]) -> Vec:
+    if any(a.values.ndim == 2 for a in args):  # arrays hook: element-wise arithmetic (arrays.py)
+        return arrays.apply(op, args)
     if op in CELL_FUNCTIONS:
         return Vec(*CELL_FUNCTIONS[op](args))
     present = args[0].present.copy()

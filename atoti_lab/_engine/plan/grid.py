@@ -107,8 +107,8 @@ class Grid:
             rows = np.flatnonzero(pattern_ids == pid)
             pattern = tuple(bool(int(pid) >> i & 1) for i in range(self.n_levels))
             part = self._at(agg, tuple(lv[rows] for lv in loc), pattern)
-            if values is None:
-                values = np.zeros(n, part.values.dtype)
+            if values is None:  # (n, length) for array measures: arrays hook
+                values = np.zeros((n, *part.values.shape[1:]), part.values.dtype)
             elif values.dtype != part.values.dtype:
                 values = values.astype(np.result_type(values.dtype, part.values.dtype))
             values[rows] = part.values
@@ -129,6 +129,8 @@ class Grid:
         if vec is None:
             vec = found.values[agg] = self._leaf_value(found.state, agg)
         if not len(vec.values):
+            if vec.values.ndim == 2:  # arrays hook: no cell, still arrays of the right length
+                return Vec(np.zeros((len(pos), vec.values.shape[1]), vec.values.dtype), np.zeros(len(pos), np.bool_))
             return Vec.constant(None, len(pos))
         present = vec.present[pos] if hit is None else vec.present[pos] & hit
         return Vec(vec.values[pos], present)

@@ -27,6 +27,7 @@ from ..model.cube import CubeModel, HierarchyDef, LevelDef
 from ..store.database import Store
 from ..store.encoded import column_codes
 from ..store.table import TableSnapshot
+from .array_scan import vectors_at
 from .cells import State, leaf_values, pairs_at, result_rows
 from .context import CellContext
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
@@ -261,7 +262,8 @@ class QueryRunner:
         leaf_state = State(acc.rows[cells], [a[cells] for a in acc.arrays],
                            [p[cells] if p is not None else None for p in acc.present],
                            {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.distinct.items()},
-                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.samples.items()})
+                           {leaf: pairs_at(pairs, cells) for leaf, pairs in scanned.samples.items()},
+                           {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
 
         def leaf_value(state: State, agg: Agg) -> Vec:
             return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)))

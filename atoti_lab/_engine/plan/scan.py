@@ -20,6 +20,7 @@ from ..expr.condition import ColumnRef
 from ..expr.measure import Agg, Col, Lit, Node, Op, columns_of
 from ..store.encoded import code_counts, column_codes
 from ..store.table import TableSnapshot
+from . import array_scan
 from .evaluate import ORDER_STATISTICS, accumulator_parts, is_integer_type
 from .levels import join_path
 
@@ -39,6 +40,8 @@ class ScanResult:
     distinct: dict[Agg, np.ndarray]  # per distinct count: (2, n) array of (cell, value code) pairs
     # per median / quantile: every present (cell, value), sorted by cell then value
     samples: dict[Agg, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # arrays hook: per SUM/MEAN of an array column, (ids of the cells with rows, their sums); see array_scan.py
+    vectors: dict[Agg, tuple[np.ndarray, array_scan.VectorSums]] = field(default_factory=dict)
 
 
 class Scan:
@@ -94,7 +97,9 @@ class Scan:
 
     # -- the scan -------------------------------------------------------------------------------
     def run(self, leaves: list[Agg]) -> ScanResult:
-        fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf.func not in ORDER_STATISTICS]
+        vector_leaves = [leaf for leaf in leaves if array_scan.is_array_leaf(self, leaf)]  # arrays hook
+        fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf.func not in ORDER_STATISTICS
+                 and leaf not in vector_leaves]
         operands: list[str] = []
         accumulators: list[Accumulator] = []
         acc_dtypes: list[np.dtype] = []
@@ -144,7 +149,15 @@ class Scan:
                               self.n_cells, acc_dtypes)
         distinct = {leaf: self._distinct_pairs(leaf, codes) for leaf in leaves if leaf.func == "count_distinct"}
         samples = {leaf: self._samples(leaf, codes) for leaf in leaves if leaf.func in ORDER_STATISTICS}
-        return ScanResult(acc, accumulators, acc_of_leaf, distinct, samples)
+        # arrays hook: element-wise sums of array columns over the cells the kernel found rows in.
+        vectors = {}
+        if vector_leaves:
+            cells = np.flatnonzero(acc.rows > 0)
+            try:
+                vectors = {leaf: (cells, array_scan.scan_leaf(self, leaf, codes, cells)) for leaf in vector_leaves}
+            except array_scan.RaggedArrays as e:
+                raise ScanError(str(e)) from None
+        return ScanResult(acc, accumulators, acc_of_leaf, distinct, samples, vectors)
 
     def _segment(self, i: int, codes: dict[str, tuple[np.ndarray, ...]], with_mask: set[int]) -> execute.SegmentInput:
         length = self.snap.lengths[i]

@@ -183,7 +183,7 @@ def _format_objects(array: np.ndarray, fmt: _Format) -> list[str]:
             number_at.append(i)
             numbers.append(value.item() if isinstance(value, np.generic) else value)
         elif isinstance(value, (np.ndarray, list, tuple)):
-            out[i] = _vector_text(value)
+            out[i] = fmt.vector(value)
         elif isinstance(value, (dt.date, dt.time, np.datetime64)):
             text = memo.get(value)
             if text is None:
@@ -300,6 +300,22 @@ class _Format:
     def temporal(self, value: Any) -> str:
         return str(value)
 
+    def vector(self, value: Any) -> str:
+        return _vector_text(value)
+
+
+class _ArrayFormat(_Format):
+    """``ARRAY['<separator>']``: every element of a vector, as Java prints it, joined."""
+
+    def __init__(self, separator: str) -> None:
+        self.separator = separator
+
+    def vector(self, value: Any) -> str:
+        array = np.asarray(value)
+        if array.dtype == np.float32:
+            return self.separator.join(_java_float(v) for v in array)
+        return self.separator.join(_java_text(v) for v in array.tolist())
+
 
 _TEXT = _Format()
 
@@ -311,6 +327,9 @@ def _parse(pattern: str | None) -> _Format:
     if not isinstance(pattern, str):
         # A ValueError, not a TypeError: every bad formatter raises the same kind of error.
         raise ValueError(f"A formatter must be a string such as 'DOUBLE[#,###.00]', not {pattern!r}.")  # noqa: TRY004
+    array = re.fullmatch(r"ARRAY\['(.*)'\]", pattern, flags=re.DOTALL)
+    if array is not None:  # vectors: all their elements, joined by the separator
+        return _ArrayFormat(array.group(1))
     match = re.fullmatch(r"(DOUBLE|INT|DATE)\[(.*)\]", pattern, flags=re.DOTALL)
     if match is None:
         raise ValueError(

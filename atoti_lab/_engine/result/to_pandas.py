@@ -17,12 +17,15 @@ import numpy as np
 import pandas as pd
 
 from .. import types as T
+from ..plan.arrays import to_objects
 from ..plan.evaluate import Vec, is_integer_type
 from ..plan.query import CellSet
 from .frame import QueryResult
 
 
 def _column(vec: Vec, data_type: str) -> Any:
+    if T.is_array(data_type):  # arrays hook: one numpy vector per row (see plan/arrays.py)
+        return to_objects(vec, data_type)
     if data_type == T.BOOLEAN:  # e.g. tt.math.isnan
         values = vec.values.astype(np.bool_, copy=False)
         return values if vec.present.all() else pd.arrays.BooleanArray(values, ~vec.present)

@@ -102,10 +102,33 @@ def encode(spec: ColumnSpec, array: pa.ChunkedArray | pa.Array | None, n: int, d
         return Encoded(out)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-    for i, item in enumerate(array):
-        values = item.values
-        out[i] = default if values is None else values.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    _split_lists(array, dtype, default, out)
     return Encoded(out)
+
+
+def _split_lists(array: pa.Array, dtype: np.dtype, default: np.ndarray | None, out: np.ndarray) -> None:
+    """One numpy vector per row of an Arrow list array, cut from its flat values (no per-element
+    Python objects: a load of P&L vectors costs one conversion, not one per row)."""
+    if pa.types.is_fixed_size_list(array.type):
+        array = array.cast(pa.list_(array.type.value_type))
+    flat = array.values
+    if flat.null_count:  # missing elements: element by element, as Arrow gives them
+        for i, item in enumerate(array):
+            values = item.values
+            out[i] = default if values is None else values.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+        return
+    offsets = np.asarray(array.offsets).astype(np.int64)
+    values = flat.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    valid = np.ones(len(array), np.bool_) if not array.null_count else np.asarray(array.is_valid())
+    lengths = np.diff(offsets)
+    width = int(lengths[0]) if len(lengths) else 0
+    if valid.all() and (lengths == width).all():
+        # The common case: every row holds a vector of one length; rows are views of one block.
+        rows = list(values[offsets[0] : offsets[0] + len(array) * width].reshape(len(array), width))
+    else:
+        rows = [values[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    for i, row in enumerate(rows):
+        out[i] = row if valid[i] else default
 
 
 def key_part(spec: ColumnSpec, values: np.ndarray) -> np.ndarray:
