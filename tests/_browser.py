@@ -54,6 +54,7 @@ __all__ = [
     "require_browser",
     "run_cell",
     "wait_for_http",
+    "wait_for_kernel_idle",
     "write_notebook",
 ]
 
@@ -112,9 +113,10 @@ def launch(*, executable: str | None = None, args: tuple[str, ...] = CHROMIUM_AR
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One chromium for the test session."""
+    """One chromium per test module. Not per session: while Playwright's sync API is up, the main
+    thread has an asyncio loop marked running, so later tests calling ``asyncio.run`` would fail."""
     path = require_browser()
     with launch(executable=path) as b:
         yield b
@@ -246,14 +248,31 @@ def write_notebook(path: Path, sources: list[str]) -> None:
     path.write_text(json.dumps(notebook))
 
 
-def run_cell(page: Any, index: int) -> None:
+def wait_for_kernel_idle(page: Any, timeout_ms: int = 180_000) -> None:
+    """Wait until the notebook's kernel says idle (the toolbar's execution indicator)."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached", timeout=timeout_ms)
+
+
+def run_cell(page: Any, index: int, *, attempts: int = 3) -> None:
     """Run cell ``index`` of the notebook open in ``page`` (JupyterLab or Notebook 7): select it
-    in command mode, then Shift+Enter."""
+    in command mode, then Shift+Enter, once the kernel is idle. Checks that the run started (the
+    prompt shows ``[*]`` or a number): a key press racing the kernel's start-up can be lost."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputPrompt").first.click()
-    page.keyboard.press("Escape")
-    cell.locator(".jp-InputPrompt").first.click()
-    page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputPrompt").first
+    for attempt in range(attempts):
+        wait_for_kernel_idle(page)
+        prompt.click()
+        page.keyboard.press("Escape")
+        prompt.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)", arg=prompt.element_handle(), timeout=15_000
+            )
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
 
 
 def printed_json(page: Any, tag: str, timeout_ms: int = 180_000) -> Any:
