@@ -14,16 +14,20 @@ or, outside pytest, the context manager :func:`launch`. Tests using them are ski
 reason) when chromium or the ``playwright`` package is missing, so a machine without a browser
 still runs the rest of the suite; CI installs both.
 
-Helpers for servers under test: :func:`free_port`, :func:`wait_for_http`, :func:`artifact_path`
-(screenshots go to ``test-artifacts/``, gitignored).
+Helpers for servers under test: :func:`free_port`, :func:`wait_for_http`, :func:`jupyter_server`
+(a JupyterLab / Notebook 7 server in a temp directory), :func:`artifact_path` (screenshots go to
+``test-artifacts/``, gitignored).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -43,10 +47,15 @@ __all__ = [
     "browser",
     "chromium_path",
     "free_port",
+    "jupyter_server",
     "launch",
     "page",
+    "printed_json",
     "require_browser",
+    "run_cell",
     "wait_for_http",
+    "wait_for_kernel_idle",
+    "write_notebook",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +170,114 @@ def artifact_path(name: str) -> Path:
     """``test-artifacts/<name>`` (directory created), for screenshots kept by CI."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+@contextlib.contextmanager
+def jupyter_server(root: Path, *, token: str, python: str = sys.executable) -> Iterator[str]:
+    """A Jupyter server (JupyterLab 4 and Notebook 7 pages) serving ``root/work``, on a free port;
+    yields its base URL. Its config, runtime and settings live under ``root/home`` (nothing of the
+    user's is read or written); its log is ``root/server.log``. The kernel is ``python``'s."""
+    home = root / "home"
+    settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    # No news or update checks: CI has no internet, and their toasts cover the page.
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        python,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={work}",
+        "--allow-root",  # CI runs as root
+        "--LabApp.news_url=",
+        "--LabApp.extension_manager=readonly",  # no PyPI queries from the extension manager
+    ]
+    log_path = root / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_for_http(f"{base}/api/status?token={token}", timeout=120, process=process)
+            except Exception:
+                log.flush()
+                print(log_path.read_text()[-4000:])
+                raise
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def write_notebook(path: Path, sources: list[str]) -> None:
+    """A notebook of code cells ``sources`` (Python 3 kernel), not run."""
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+        for source in sources
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook))
+
+
+def wait_for_kernel_idle(page: Any, timeout_ms: int = 180_000) -> None:
+    """Wait until the notebook's kernel says idle (the toolbar's execution indicator)."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached", timeout=timeout_ms)
+
+
+def run_cell(page: Any, index: int, *, attempts: int = 3) -> None:
+    """Run cell ``index`` of the notebook open in ``page`` (JupyterLab or Notebook 7): select it
+    in command mode, then Shift+Enter, once the kernel is idle. Checks that the run started (the
+    prompt shows ``[*]`` or a number): a key press racing the kernel's start-up can be lost."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    prompt = cell.locator(".jp-InputPrompt").first
+    for attempt in range(attempts):
+        wait_for_kernel_idle(page)
+        prompt.click()
+        page.keyboard.press("Escape")
+        prompt.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function(
+                "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)", arg=prompt.element_handle(), timeout=15_000
+            )
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+
+
+def printed_json(page: Any, tag: str, timeout_ms: int = 180_000) -> Any:
+    """The JSON a cell printed on the line starting with ``tag``."""
+    locator = page.locator(".jp-OutputArea-output", has_text=tag).first
+    locator.wait_for(timeout=timeout_ms)
+    text = locator.inner_text()
+    return json.loads(text[text.index(tag) + len(tag) :].strip().splitlines()[0])

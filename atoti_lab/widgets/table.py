@@ -14,8 +14,10 @@ widget state) replays the table without a kernel; ``_repr_mimebundle_`` also add
 True
 
 Display formats follow atoti's formatter strings (``DOUBLE[#,##0.00]``, ``INT[#,###]``,
-``DOUBLE[0.0%]``, ``DATE[yyyy-MM-dd]``); the rules are documented in ``js/src/format.ts`` and
-implemented twice, there for the live view and here for the snapshot.
+``DOUBLE[0.0%]``, ``DATE[yyyy-MM-dd]``). Numbers go through the kernel's formatter
+(``atoti_lab/_engine/result/formatter.py``), the one Python formatter; the live view's
+``js/src/format.ts`` gives the same text, checked on the shared cases of
+``js/test/fixtures/format_cases.json``.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import pyarrow as pa
 import traitlets
 
+from .._engine.result.formatter import format_value, validate_pattern
 from ._static import StaticSnapshot, static_asset
 
 if TYPE_CHECKING:
@@ -272,7 +274,7 @@ def _is_string_view(t: pa.DataType) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Formatting (the rules of js/src/format.ts)
+# Formatting (numbers by the kernel's formatter; dates and defaults as js/src/format.ts)
 
 Formatter = Callable[[Any], str]
 
@@ -295,27 +297,13 @@ _MONTHS = (
     "December",
 )
 _CTX = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class NumberPattern:
-    prefix: str = ""
-    suffix: str = ""
-    negative_prefix: str = "-"
-    negative_suffix: str = ""
-    min_int: int = 1
-    min_frac: int = 0
-    max_frac: int = 0
-    grouping: bool = True
-    multiplier: int = 1
-
-
-_DEFAULT_INT = NumberPattern()
-_DEFAULT_FLOAT = NumberPattern(min_frac=2, max_frac=2)
+_DEFAULT_INT = "INT[#,##0]"
+_DEFAULT_FLOAT = "DOUBLE[#,##0.00]"
 
 
 def parse_format(spec: str | None, kind: str | None = None) -> tuple[str, Any] | None:
-    """``("number", NumberPattern)`` or ``("date", tokens)``; ``None`` if empty or unsupported."""
+    """``("number", pattern)`` with the kernel formatter's ``DOUBLE[...]`` pattern, or
+    ``("date", tokens)``; ``None`` if empty or unsupported (the value's default display then)."""
     if not spec:
         return None
     body = spec.strip()
@@ -329,94 +317,12 @@ def parse_format(spec: str | None, kind: str | None = None) -> tuple[str, Any] |
         return ("date", tokens) if tokens is not None else None
     if wrapper is not None and wrapper not in _NUMBER_WRAPPERS:
         return None
-    pattern = parse_number_pattern(body)
-    return ("number", pattern) if pattern is not None else None
-
-
-def _split_unquoted(text: str, sep: str) -> list[str]:
-    parts, current, quoted = [], "", False
-    for c in text:
-        if c == "'":
-            quoted = not quoted
-        if c == sep and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += c
-    parts.append(current)
-    return parts
-
-
-def _parse_sub_pattern(text: str, affixes_only: bool = False) -> dict | None:
-    i = 0
-    multiplier = 1
-
-    def affix(stop_at_number: bool) -> str:
-        nonlocal i, multiplier
-        out = ""
-        while i < len(text):
-            c = text[i]
-            if c == "'":
-                end = text.find("'", i + 1)
-                if end == i + 1:
-                    out += "'"
-                else:
-                    out += text[i + 1 : len(text) if end == -1 else end]
-                i = len(text) if end == -1 else end + 1
-                continue
-            if stop_at_number and c in "#0,.":
-                break
-            if c == "%":
-                multiplier = 100
-            elif c == "\u2030":
-                multiplier = 1000
-            out += c
-            i += 1
-        return out
-
-    prefix = affix(True)
-    start = i
-    while i < len(text) and text[i] in "#0,.":
-        i += 1
-    number = text[start:i]
-    if not number and not affixes_only:
+    pattern = f"DOUBLE[{body}]"
+    try:
+        validate_pattern(pattern)
+    except ValueError:
         return None
-    if i < len(text) and re.match(r"[0-9#E]", text[i]) and not affixes_only:
-        return None
-    suffix = affix(False)
-    pieces = number.split(".")
-    if len(pieces) > 2 and not affixes_only:
-        return None
-    int_part, frac_part = pieces[0], (pieces[1] if len(pieces) > 1 else "")
-    return {
-        "prefix": prefix,
-        "suffix": suffix,
-        "min_int": int_part.count("0"),
-        "min_frac": frac_part.count("0"),
-        "max_frac": frac_part.count("0") + frac_part.count("#"),
-        "grouping": "," in int_part,
-        "multiplier": multiplier,
-    }
-
-
-def parse_number_pattern(text: str) -> NumberPattern | None:
-    """Parse a Java DecimalFormat-style pattern (the subset of ``js/src/format.ts``)."""
-    parts = _split_unquoted(text, ";")
-    pos = _parse_sub_pattern(parts[0])
-    if pos is None:
-        return None
-    neg = _parse_sub_pattern(parts[1], affixes_only=True) if len(parts) > 1 else None
-    return NumberPattern(
-        prefix=pos["prefix"],
-        suffix=pos["suffix"],
-        negative_prefix=neg["prefix"] if neg else "-" + pos["prefix"],
-        negative_suffix=neg["suffix"] if neg else pos["suffix"],
-        min_int=max(1, pos["min_int"]),
-        min_frac=min(pos["min_frac"], 20),
-        max_frac=min(pos["max_frac"], 20),
-        grouping=pos["grouping"],
-        multiplier=pos["multiplier"],
-    )
+    return ("number", pattern)
 
 
 def parse_date_pattern(text: str) -> list[tuple[str, str]] | None:
@@ -453,41 +359,12 @@ def _non_finite(x: float) -> str:
     return "\u221e" if x > 0 else "-\u221e"
 
 
-def _to_decimal(value: Any) -> decimal.Decimal:
-    if isinstance(value, float):
-        return decimal.Decimal(repr(value))
-    return decimal.Decimal(value)
-
-
-def _group(digits: str) -> str:
-    head = len(digits) % 3 or 3
-    return ",".join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
-
-
-def _signed(text: str, negative: bool, pattern: NumberPattern) -> str:
-    if negative and any(c in "123456789" for c in text):
-        return f"{pattern.negative_prefix}{text}{pattern.negative_suffix}"
-    return f"{pattern.prefix}{text}{pattern.suffix}"
-
-
-def format_number(value: Any, pattern: NumberPattern) -> str:
-    """Format an int, float, Decimal or decimal string like ``formatNumber`` in format.ts."""
-    v = value
-    if pattern.multiplier != 1:
-        v = v * pattern.multiplier if isinstance(v, int) else float(v) * pattern.multiplier
-    if isinstance(v, float) and not math.isfinite(v):
-        return _non_finite(v)
-    d = _to_decimal(v)
-    negative = d.is_signed()
-    q = abs(d).quantize(decimal.Decimal(1).scaleb(-pattern.max_frac), context=_CTX)
-    text = format(q, "f")
-    int_part, _, frac = text.partition(".")
-    frac = frac.rstrip("0") if pattern.max_frac > pattern.min_frac else frac
-    frac = frac.ljust(pattern.min_frac, "0")
-    int_part = int_part.rjust(pattern.min_int, "0")
-    if pattern.grouping:
-        int_part = _group(int_part)
-    return _signed(f"{int_part}.{frac}" if frac else int_part, negative, pattern)
+def format_number(value: Any, pattern: str) -> str:
+    """``value`` under a number ``pattern`` (``DOUBLE[...]``), by the kernel's formatter (atoti's
+    rules: the exact value rounded half to even); NaN and infinities as the front end shows them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return _non_finite(value)
+    return format_value(value, pattern)
 
 
 def format_float_default(x: float) -> str:
@@ -495,12 +372,12 @@ def format_float_default(x: float) -> str:
     if not math.isfinite(x):
         return _non_finite(x)
     if x != 0 and abs(x) < 0.01:
-        d = abs(_to_decimal(x))
+        d = abs(decimal.Decimal(repr(x)))
         q = d.quantize(decimal.Decimal(1).scaleb(d.adjusted() - 2), context=_CTX)
         text = format(q, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
-        return _signed(text, x < 0, _DEFAULT_INT)
+        return f"-{text}" if x < 0 else text
     return format_number(x, _DEFAULT_FLOAT)
 
 
@@ -625,7 +502,7 @@ def _value_formatter(arrow_type: pa.DataType, fmt: str | None, raw: bool) -> For
             return lambda v: format_number(int(v), _DEFAULT_INT)
         if kind == "decimal":
             scale = max(t.scale, 0)
-            exact = NumberPattern(min_frac=scale, max_frac=scale)
+            exact = f"DOUBLE[#,##0{'.' + '0' * scale if scale else ''}]"
             return lambda v: format_number(v, exact)
         return lambda v: format_float_default(float(v))
     if kind in {"date", "timestamp"}:

@@ -80,7 +80,7 @@ export function parseNumberPattern(text: string): NumberPattern | null {
     suffix: positive.suffix,
     negativePrefix: negative ? negative.prefix : `-${positive.prefix}`,
     negativeSuffix: negative ? negative.suffix : positive.suffix,
-    minInt: Math.max(1, positive.minInt),
+    minInt: positive.minInt, // 0 for `#,###.00`: Java prints 0.5 as ".50"
     minFrac: Math.min(positive.minFrac, 20),
     maxFrac: Math.min(positive.maxFrac, 20),
     grouping: positive.grouping,
@@ -215,11 +215,38 @@ function absolute(value: Numeric): Numeric {
 }
 
 function signed(text: string, negative: boolean, pattern: NumberPattern): string {
-  // A value that rounds to zero is shown without a sign.
-  const nonZero = /[1-9]/.test(text);
-  return negative && nonZero
+  // As Java's DecimalFormat (and the kernel's formatter): a negative value keeps its sign even
+  // when it rounds to zero ("-0.00").
+  return negative
     ? `${pattern.negativePrefix}${text}${pattern.negativeSuffix}`
     : `${pattern.prefix}${text}${pattern.suffix}`;
+}
+
+/**
+ * The exact decimal value of a double, as text: 2.675 is 2.67499999999999982236431605997495353221893310546875.
+ * atoti (Java) rounds this exact value, half to even; so does the kernel's formatter
+ * (atoti_lab/_engine/result/formatter.py), and so do we, giving Intl the exact text.
+ */
+export function exactDecimal(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x)) return BigInt(x).toString();
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const sign = hi >>> 31 ? "-" : "";
+  const exponentBits = (hi >>> 20) & 0x7ff;
+  let mantissa = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let exponent = -1074; // subnormal
+  if (exponentBits !== 0) {
+    mantissa |= 1n << 52n;
+    exponent = exponentBits - 1075;
+  }
+  // x = mantissa * 2^exponent with exponent < 0 (x is not an integer) = mantissa * 5^-e / 10^-e
+  const scale = -exponent;
+  const digits = (mantissa * 5n ** BigInt(scale)).toString().padStart(scale + 1, "0");
+  const point = digits.length - scale;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`.replace(/0+$/, "");
 }
 
 /** Format a number (or bigint, or decimal string) with a parsed pattern. */
@@ -229,12 +256,16 @@ export function formatNumber(value: Numeric, pattern: NumberPattern): string {
     v = typeof v === "bigint" ? v * BigInt(pattern.multiplier) : Number(v) * pattern.multiplier;
   }
   if (typeof v === "number" && !Number.isFinite(v)) return nonFinite(v);
-  const text = numberFormat({
-    minimumIntegerDigits: pattern.minInt,
+  const magnitude = absolute(v);
+  let text = numberFormat({
+    minimumIntegerDigits: Math.max(1, pattern.minInt),
     minimumFractionDigits: pattern.minFrac,
     maximumFractionDigits: Math.max(pattern.minFrac, pattern.maxFrac),
     useGrouping: pattern.grouping,
-  }).format(absolute(v) as number);
+    roundingMode: "halfEven",
+  } as Intl.NumberFormatOptions).format((typeof magnitude === "number" ? exactDecimal(magnitude) : magnitude) as unknown as number);
+  // No integer digit is required (`#,###.00`): a zero integer part is left out when a fraction is shown.
+  if (pattern.minInt === 0 && text.startsWith("0.")) text = text.slice(1);
   return signed(text, isNegative(v), pattern);
 }
 

@@ -18,7 +18,7 @@ const num = (pattern: string, value: number | bigint | string) => {
 describe("number patterns", () => {
   it("formats atoti's usual patterns", () => {
     expect(num("#,###.00", 1234.5)).toBe("1,234.50");
-    expect(num("#,###.00", 0.5)).toBe("0.50");
+    expect(num("#,###.00", 0.5)).toBe(".50"); // no required integer digit, as Java prints it
     expect(num("#,###", 1234567)).toBe("1,234,567");
     expect(num("#,##0.0#", 3.14159)).toBe("3.14");
     expect(num("#,##0.0#", 3)).toBe("3.0");
@@ -31,12 +31,14 @@ describe("number patterns", () => {
     expect(num("0''", 7)).toBe("7'");
   });
 
-  it("rounds half away from zero on the shortest decimal form and drops the sign of zero", () => {
-    expect(num("0.00", 2.675)).toBe("2.68");
-    expect(num("0.00", 1.005)).toBe("1.01");
-    expect(num("0.00", -2.675)).toBe("-2.68");
-    expect(num("0.00", -0.001)).toBe("0.00");
-    expect(num("0", -0.4)).toBe("0");
+  it("rounds the exact binary value half to even and keeps the sign of a negative zero, as atoti", () => {
+    expect(num("0.00", 2.675)).toBe("2.67"); // 2.674999...
+    expect(num("0.00", 1.005)).toBe("1.00"); // 1.00499...
+    expect(num("0.00", 0.125)).toBe("0.12"); // exactly half: to even
+    expect(num("0.00", 0.375)).toBe("0.38");
+    expect(num("0.00", -2.675)).toBe("-2.67");
+    expect(num("0.00", -0.001)).toBe("-0.00");
+    expect(num("0", -0.4)).toBe("-0");
   });
 
   it("handles bigints, decimal strings and non-finite numbers", () => {

@@ -10,18 +10,13 @@ go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests._browser import artifact_path, free_port, require_browser, wait_for_http
+from tests._browser import artifact_path, jupyter_server, printed_json, require_browser, run_cell, write_notebook
 
 pytest.importorskip("jupyterlab")
 pytest.importorskip("notebook")
@@ -60,102 +55,13 @@ table += [(7, "Lyon", "Books", 1000.0), (8, "Milan", "Toys", 5.0)]
 report("AFTER:")"""
 
 
-def _notebook(path: Path) -> None:
-    cells = [
-        {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
-        for source in (SETUP, REPORT, COMMIT)
-    ]
-    notebook = {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(notebook))
-
-
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A Jupyter server (JupyterLab and Notebook 7 pages) on a free port, in a temp directory."""
     require_browser()
     root = tmp_path_factory.mktemp("jupyter")
-    home = root / "home"
-    settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    # No news or update checks: CI has no internet, and their toasts cover the page.
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    work = root / "work"
-    work.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-        "IPYTHONDIR": str(home / "ipython"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={work}",
-            "--ServerApp.open_browser=False",
-            "--allow-root",  # CI runs as root
-            "--LabApp.news_url=",
-            "--LabApp.extension_manager=readonly",  # no PyPI queries from the extension manager
-        ],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            wait_for_http(f"{base}/api/status?token={TOKEN}", timeout=120, process=process)
-        except Exception:
-            log.flush()
-            print((root / "server.log").read_text()[-4000:])
-            raise
-        yield {"base": base, "work": work, "log": root / "server.log"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _run_cell(page: Any, index: int) -> None:
-    """Run cell ``index`` (select it in command mode, then Shift+Enter)."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputPrompt").first.click()
-    page.keyboard.press("Escape")
-    cell.locator(".jp-InputPrompt").first.click()
-    page.keyboard.press("Shift+Enter")
-
-
-def _printed(page: Any, tag: str) -> dict[str, Any]:
-    """The JSON a cell printed after ``tag``."""
-    locator = page.locator(".jp-OutputArea-output", has_text=tag).first
-    locator.wait_for(timeout=CELL_TIMEOUT_MS)
-    text = locator.inner_text()
-    return json.loads(text[text.index(tag) + len(tag) :].strip().splitlines()[0])
+    with jupyter_server(root, token=TOKEN) as base:
+        yield {"base": base, "work": root / "work", "log": root / "server.log"}
 
 
 def _grid(page: Any) -> list[list[str]]:
@@ -179,13 +85,13 @@ def _expected(printed: dict[str, Any]) -> dict[str, float]:
 @pytest.mark.parametrize("front_end", ["lab", "notebook"])
 def test_pivot_widget_end_to_end(jupyter: dict[str, Any], page: Any, front_end: str) -> None:
     name = f"pivot-{front_end}.ipynb"
-    _notebook(jupyter["work"] / name)
+    write_notebook(jupyter["work"] / name, [SETUP, REPORT, COMMIT])
     url = f"{jupyter['base']}/{'lab/tree' if front_end == 'lab' else 'notebooks'}/{name}?token={TOKEN}"
     page.goto(url)
     # The kernel is ready when its status says idle; the first cell can run before, it queues.
     page.locator(".jp-Notebook .jp-Cell").nth(2).wait_for(timeout=120_000)
     try:
-        _run_cell(page, 0)
+        run_cell(page, 0)
         root = page.locator(".atl-pivot-root")
         root.wait_for(timeout=CELL_TIMEOUT_MS)
         assert page.locator(".atl-empty").first.is_visible()  # the empty state says what to do
@@ -200,16 +106,16 @@ def test_pivot_widget_end_to_end(jupyter: dict[str, Any], page: Any, front_end: 
         shown = _as_numbers(_grid(page))
 
         # Python sees the UI's edits, and cube.query on them gives what the grid shows.
-        _run_cell(page, 1)
-        before = _printed(page, "BEFORE:")
+        run_cell(page, 1)
+        before = printed_json(page, "BEFORE:")
         assert before["state"]["rows"] == [["Sales", "City", "City"]]
         assert before["state"]["measures"] == ["Amount.SUM"]
         assert shown == pytest.approx(_expected(before))
         assert shown == pytest.approx({"Lyon": 40.75, "Paris": 70.0, "Rome": 100.75})  # by hand
 
         # A commit in another cell: the grid follows with no action on the widget.
-        _run_cell(page, 2)
-        after = _printed(page, "AFTER:")
+        run_cell(page, 2)
+        after = printed_json(page, "AFTER:")
         expected = _expected(after)
         assert expected["Lyon"] == pytest.approx(1040.75)
         page.wait_for_function(
