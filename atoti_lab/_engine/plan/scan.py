@@ -91,7 +91,9 @@ class Scan:
         raise ScanError(f"Cannot aggregate {node!r} row by row.")
 
     # -- the scan -------------------------------------------------------------------------------
-    def run(self, leaves: list[Agg]) -> ScanResult:
+    def run(self, leaves: list[Agg], count_rows: bool = False) -> ScanResult:
+        """`count_rows`: always count the rows of each cell (live queries need counts, not marks,
+        to retract rows and to merge partial scans)."""
         fused = [leaf for leaf in leaves if leaf.func != "count_distinct"]
         operands: list[str] = []
         accumulators: list[Accumulator] = []
@@ -123,7 +125,7 @@ class Scan:
                          for j, (kind, payload) in enumerate(self.value_slots)),
             operands=tuple(operands),
             accumulators=tuple(accumulators),
-            count_rows=any(leaf.func == "count" or leaf.operand is None for leaf in fused),
+            count_rows=count_rows or any(leaf.func == "count" or leaf.operand is None for leaf in fused),
             lanes=lanes_for(width),
             direct=direct,
         )
