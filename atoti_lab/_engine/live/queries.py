@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..expr.measure import columns_of
 from ..model.cube import CubeModel
 from ..plan.levels import join_path
 from ..plan.query import CellSet, Prepared, QueryRunner, QuerySpec
 from ..plan.scan import ScanResult
 from ..store.database import Commit, Store
 from ..store.encoded import column_codes
-from ..store.table import RowBlock, block_snapshot
+from ..store.table import RowBlock, TableSnapshot, TableStore, block_snapshot
 from . import incremental
 
 log = logging.getLogger("atoti_lab.live")
@@ -53,6 +54,10 @@ class UpdateStats:
     def rescan(self, reason: str) -> None:
         self.full += 1
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+class _NeedStore(Exception):
+    """The update needs the store (under its read lock), not only the changed rows."""
 
 
 class _Rescan(Exception):
@@ -79,7 +84,7 @@ class LiveQuery:
         self._unwatch = store.watch_changes(self._on_commit)
         try:
             with store.read():
-                self.version = store.version
+                self.version = self._latest = store.version
                 self._prepared, self._held = self._full()
                 self._model_version = model.version
             self.cells = self._runner.finish(self._prepared, self._held)
@@ -104,7 +109,7 @@ class LiveQuery:
 
     def wait(self, version: int | None = None, timeout: float | None = None) -> bool:
         """Block until the result reflects store version `version` (default: the latest commit)."""
-        target = self.store.version if version is None else version
+        target = self._latest if version is None else version
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self.version < target and not self._stopped:
@@ -146,6 +151,7 @@ class LiveQuery:
         # Called under the store's write lock: queue and wake, nothing else.
         with self._cond:
             if not self._stopped:
+                self._latest = commit.version
                 self._pending.append(commit)
                 self._cond.notify_all()
 
@@ -175,49 +181,74 @@ class LiveQuery:
                 return
 
     def _update(self) -> None:
-        with self.store.read():
-            with self._cond:
-                commits, self._pending = self._pending, []
-            # Commits the current result already reflects (queued while it was computed) are skipped.
-            commits = [c for c in commits if c.version > self.version]
-            version = self.store.version
-            if commits:
-                self._apply(commits)
-        if commits:
-            cells = self._runner.finish(self._prepared, self._held)
         with self._cond:
-            if commits:
-                self.cells = cells
+            commits, self._pending = self._pending, []
+        # Commits the current result already reflects (queued while it was computed) are skipped.
+        commits = [c for c in commits if c.version > self.version]
+        if not commits:
+            return
+        version = commits[-1].version
+        try:
+            # The common case reads only the changed rows, which no writer touches: no store lock,
+            # so a producer committing back to back cannot hold the live result back.
+            self._incremental(commits, locked=False)
+        except _NeedStore:
+            with self.store.read():
+                with self._cond:
+                    commits += [c for c in self._pending if c.version > self.version]
+                    self._pending = []
+                version = self.store.version
+                self._apply(commits)
+        except _Rescan as reason:
+            with self.store.read():
+                with self._cond:
+                    self._pending = []
+                version = self.store.version
+                self._rescan(str(reason))
+        cells = self._runner.finish(self._prepared, self._held)
+        with self._cond:
+            self.cells = cells
             self.version = max(self.version, version)
             listeners = self._listeners
             self._cond.notify_all()
-        if commits:
-            self.stats.updates += 1
-            for listener in listeners:
-                try:
-                    listener(cells, version)
-                except Exception:  # one broken listener must not stop the others or the query
-                    log.exception("Live query listener %r failed", listener)
+        self.stats.updates += 1
+        for listener in listeners:
+            try:
+                listener(cells, version)
+            except Exception:  # one broken listener must not stop the others or the query
+                log.exception("Live query listener %r failed", listener)
 
-    # -- applying changes (under the read lock) ---------------------------------------------
+    # -- applying changes ---------------------------------------------
     def _full(self) -> tuple[Prepared, ScanResult]:
         self._runner.resolver.new_snapshots()
         prepared = self._runner.prepare(self.spec)
+        self._related = self._related_tables()
+        # Scans that read more than the changed rows: values of joined tables, or filters
+        # tested row by row (they look members up).
+        base = self.model.base_table
+        self._reads_store = bool(prepared.masks) or any(
+            c.table != base for leaf in prepared.leaves if leaf.operand is not None for c in columns_of(leaf.operand))
         return prepared, self._runner.scan(prepared, count_rows=True)
 
     def _apply(self, commits: list[Commit]) -> None:
+        """Under the read lock: apply the commits, or query again from the table."""
         try:
-            self._incremental(commits)
+            self._incremental(commits, locked=True)
         except _Rescan as reason:
-            self.stats.rescan(str(reason))
-            self._prepared, self._held = self._full()
-            self._model_version = self.model.version
+            self._rescan(str(reason))
 
-    def _incremental(self, commits: list[Commit]) -> None:
+    def _rescan(self, reason: str) -> None:
+        self.stats.rescan(reason)
+        self._prepared, self._held = self._full()
+        self._model_version = self.model.version
+
+    def _incremental(self, commits: list[Commit], locked: bool) -> None:
+        """Apply the commits' row changes to the held accumulators. Unless `locked`, raises
+        _NeedStore, before changing anything, when that takes more than the changed rows."""
         base = self.model.base_table
         if self.model.version != self._model_version:
             raise _Rescan("the cube's measures or hierarchies changed")
-        related = self._related_tables()
+        related = self._related
         added: list[RowBlock] = []
         removed: list[RowBlock] = []
         for commit in commits:
@@ -232,11 +263,14 @@ class LiveQuery:
         if not added and not removed:
             return
         runner, store = self._runner, self.store.tables[base]
-        runner.resolver.new_snapshots()
         columns = list(store.columns)
         plus = block_snapshot(added, columns)
         minus = block_snapshot(removed, columns)
-        self._new_members(store, plus)
+        if not locked and (self._reads_store or self._grown(store, plus)):
+            raise _NeedStore
+        if locked:
+            runner.resolver.new_snapshots()
+            self._new_members(store, plus)
         prepared, held = self._prepared, self._held
         # Removed rows can be rows added by the same commits (appended, then upserted or dropped):
         # add first, so that what is retracted is always part of what is held.
@@ -250,9 +284,9 @@ class LiveQuery:
             incremental.retract(held, gone)
         self.stats.incremental += 1
 
-    def _new_members(self, store, plus) -> None:
-        """Re-plan when a column the plan looks up has codes it has not seen (new members, or a
-        new value that joins to an existing member), and move the held cells to the new plan."""
+    def _grown(self, store: TableStore, plus: TableSnapshot) -> bool:
+        """Whether a column the plan looks up has codes it has not seen (new members, or a new
+        value that joins to an existing member)."""
         prepared = self._prepared
         grown = False
         for source, lut in prepared.luts.items():
@@ -261,7 +295,12 @@ class LiveQuery:
             # Encodes the new rows of numeric level columns, so that their dictionary has them.
             dictionary, _ = column_codes(store, source, plus)
             grown = grown or len(dictionary) > len(lut)
-        if not grown:
+        return grown
+
+    def _new_members(self, store: TableStore, plus: TableSnapshot) -> None:
+        """Re-plan after new codes appeared, and move the held cells to the new plan."""
+        prepared = self._prepared
+        if not self._grown(store, plus):
             return
         fresh = self._runner.prepare(self.spec)
         moved = incremental.renumber(prepared, fresh, self._held)
