@@ -276,11 +276,13 @@ class Store:
         commit still holds the write lock: a reader that takes the read lock afterwards has been
         told about every commit its snapshot contains. The callback must be quick (queue the
         commit, wake a thread) and must not touch the store."""
-        with self.lock.write():  # never in the middle of a transaction: its changes would be partial
+        # Never in the middle of a transaction: its changes would be partial.
+        with self.lock.write(), self._listeners_lock:
             self._change_watchers = [*self._change_watchers, callback]
 
         def unwatch() -> None:
-            with self.lock.write():
+            # No store lock: a live query may stop from any thread, even one reading the store.
+            with self._listeners_lock:
                 self._change_watchers = [w for w in self._change_watchers if w is not callback]
 
         return unwatch
