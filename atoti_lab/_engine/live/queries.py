@@ -50,6 +50,12 @@ class UpdateStats:
     renumbered: int = 0
     full: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    busy_seconds: float = 0.0  # spent updating (scans, merges, finish), all updates together
+    max_update_ms: float = 0.0
+
+    def timed(self, seconds: float) -> None:
+        self.busy_seconds += seconds
+        self.max_update_ms = max(self.max_update_ms, seconds * 1e3)
 
     def rescan(self, reason: str) -> None:
         self.full += 1
@@ -187,6 +193,7 @@ class LiveQuery:
         commits = [c for c in commits if c.version > self.version]
         if not commits:
             return
+        started = time.perf_counter()
         version = commits[-1].version
         try:
             # The common case reads only the changed rows, which no writer touches: no store lock,
@@ -212,6 +219,7 @@ class LiveQuery:
             listeners = self._listeners
             self._cond.notify_all()
         self.stats.updates += 1
+        self.stats.timed(time.perf_counter() - started)
         for listener in listeners:
             try:
                 listener(cells, version)
