@@ -11,8 +11,9 @@ import pandas as pd
 
 from ._condition import Condition
 from ._engine import types as T
-from ._engine.expr.condition import ColumnRef, LevelRef, subjects
+from ._engine.expr.condition import ColumnRef, subjects
 from ._engine.expr.measure import Agg, Col
+from ._engine.live.queries import DEFAULT_INTERVAL
 from ._engine.model.cube import CubeModel, HierarchyDef, LevelDef, MeasureDef
 from ._engine.plan.arrays import aggregate_type
 from ._engine.plan.levels import date_part_type
@@ -100,9 +101,14 @@ class Cube:
         scenario: str | None = "Base",
         timeout: Any = None,
         explain: bool = False,
+        live: bool = False,
+        interval: float = DEFAULT_INTERVAL,
         **kwargs: Any,
-    ) -> pd.DataFrame:
-        """The values of `measures` for each member combination of `levels` (atoti's Cube.query)."""
+    ) -> Any:
+        """The values of `measures` for each member combination of `levels` (atoti's Cube.query).
+
+        ``live=True`` (our addition) returns a LiveQuery instead of a DataFrame: its ``result``
+        follows the commits to the tables, updated at most once per ``interval`` seconds."""
         if mode not in ("pretty", "raw"):
             raise ValueError(f"mode must be 'pretty' or 'raw', got {mode!r}.")
         if isinstance(levels, Level):
@@ -130,15 +136,34 @@ class Cube:
             include_totals=include_totals,
             include_empty_rows=include_empty_rows,
         )
-        cells = self._cells(spec)
-        formatters = {name: self._model.measures[name].formatter for name in spec.measures}
 
         def widget() -> Any:
             from .widgets.pivot import Pivot
 
             return Pivot.from_query(self, measures, levels, filter=filter, include_totals=include_totals)
 
-        return to_frame(cells, mode=mode, formatters=formatters, context={"widget": widget})
+        def frame(cells: Any) -> pd.DataFrame:
+            # Formatters are read per result: a measure's formatter can change while a query is live.
+            formatters = {name: self._model.measures[name].formatter for name in spec.measures}
+            return to_frame(cells, mode=mode, formatters=formatters, context={"widget": widget})
+
+        if live:
+            from ._engine.live.queries import LiveQuery as EngineQuery
+            from .live_query import LiveQuery
+
+            try:
+                engine = EngineQuery(self._session._database, self._model, spec, interval)
+            except QueryError as e:
+                raise ValueError(str(e)) from None
+            return LiveQuery(engine, frame)
+        return frame(self._cells(spec))
+
+    def subscribe(self, *measures: Measure, callback: Any, **query: Any) -> Any:
+        """A live query of `measures` (same arguments as ``query``) calling ``callback(result)``
+        after each update; stop it with ``stop()`` (our addition)."""
+        live = self.query(*measures, live=True, **query)
+        live.subscribe(callback)
+        return live
 
     def _cells(self, spec: QuerySpec) -> Any:
         db = self._session._database

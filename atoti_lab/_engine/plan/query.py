@@ -202,14 +202,26 @@ class QueryRunner:
         return Prepared(spec, snap, groups, shown, cards, strides, n_cells, luts, masks, nodes, outputs, leaves,
                         measure_conditions)
 
-    def scan(self, prepared: Prepared, snap: TableSnapshot | None = None) -> ScanResult:
+    def scan(self, prepared: Prepared, snap: TableSnapshot | None = None, *,
+             masks: dict[str, tuple[np.ndarray, ...]] | None = None, count_rows: bool = False) -> ScanResult:
         """Per-cell accumulators of the prepared query's leaf aggregates over `snap` (by default the
-        snapshot it was prepared on; a snapshot of new rows only gives their contribution)."""
+        snapshot it was prepared on; a snapshot of new rows only gives their contribution, and
+        then `masks` are the row masks of multi-column filters for those rows, see delta_masks)."""
         p = prepared
         try:
-            return Scan(self, snap or p.snap, p.luts, p.masks, p.n_cells).run(p.leaves)
+            return Scan(self, snap or p.snap, p.luts, p.masks if masks is None else masks,
+                        p.n_cells).run(p.leaves, count_rows)
         except ScanError as e:
             raise QueryError(str(e)) from None
+
+    def delta_masks(self, prepared: Prepared, snap: TableSnapshot) -> dict[str, tuple[np.ndarray, ...]]:
+        """The row masks of the prepared query's multi-column filters over the rows of `snap`."""
+        if not prepared.masks:
+            return {}
+        level_conditions, _ = _split_filter(prepared.spec.filter)
+        grouping = [(g.ref, g.hierarchy, g.definition) for g in prepared.groups]
+        scratch = {k: v.copy() for k, v in prepared.luts.items()}
+        return self._apply_filters(level_conditions, grouping, scratch, snap)
 
     def finish(self, prepared: Prepared, scanned: ScanResult) -> CellSet:
         """The result rows (totals, measures, measure filters) from the leaf cells' accumulators."""

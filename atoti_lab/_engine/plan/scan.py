@@ -96,7 +96,9 @@ class Scan:
         raise ScanError(f"Cannot aggregate {node!r} row by row.")
 
     # -- the scan -------------------------------------------------------------------------------
-    def run(self, leaves: list[Agg]) -> ScanResult:
+    def run(self, leaves: list[Agg], count_rows: bool = False) -> ScanResult:
+        """`count_rows`: always count the rows of each cell (live queries need counts, not marks,
+        to retract rows and to merge partial scans)."""
         vector_leaves = [leaf for leaf in leaves if array_scan.is_array_leaf(self, leaf)]  # arrays hook
         fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf.func not in ORDER_STATISTICS
                  and leaf not in vector_leaves]
@@ -133,7 +135,7 @@ class Scan:
                          for j, (kind, payload) in enumerate(self.value_slots)),
             operands=tuple(operands),
             accumulators=tuple(accumulators),
-            count_rows=any(leaf.func == "count" or leaf.operand is None for leaf in fused),
+            count_rows=count_rows or any(leaf.func == "count" or leaf.operand is None for leaf in fused),
             lanes=lanes_for(width),
             direct=direct,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -23,7 +23,7 @@ from ..load.report import LoadReport
 from .columns import ColumnSpec
 from .filter import row_masks
 from .rwlock import RWLock
-from .table import TableStore, Undo
+from .table import TableChange, TableStore, Undo
 
 log = logging.getLogger("atoti_lab.store")
 
@@ -40,10 +40,15 @@ class Join:
 
 @dataclass(frozen=True)
 class Commit:
-    """What a committed transaction changed."""
+    """What a committed transaction changed.
+
+    `changes` describes the rows of each changed table (see TableChange); it is filled only while
+    someone watches changes (Store.watch_changes), so plain loads pay nothing for it.
+    """
 
     tables: frozenset[str]
     version: int
+    changes: Mapping[str, TableChange] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +56,9 @@ class _Transaction:
     owner: int
     levels: list[dict[str, Undo]] = field(default_factory=lambda: [{}])
     changed: set[str] = field(default_factory=set)
+    # Row changes, when tracked; per savepoint level, the length of each change log at its start.
+    changes: dict[str, TableChange] | None = None
+    marks: list[dict[str, tuple[int, int]]] = field(default_factory=lambda: [{}])
 
 
 class Store:
@@ -63,6 +71,7 @@ class Store:
         self._txn: _Transaction | None = None
         self._listeners: list[Callable[[Commit], None]] = []
         self._listeners_lock = threading.Lock()
+        self._change_watchers: list[Callable[[Commit], None]] = []
 
     # -- schema -------------------------------------------------------------------------------
     def create_table(self, name: str, columns: Sequence[ColumnSpec], keys: Sequence[str]) -> TableStore:
@@ -149,8 +158,12 @@ class Store:
         outer = txn is None
         if txn is None:
             txn = self._txn = _Transaction(threading.get_ident())
+            if self._change_watchers:
+                txn.changes = {}
         else:
             txn.levels.append({})
+            if txn.changes is not None:
+                txn.marks.append({name: c.sizes() for name, c in txn.changes.items()})
         commit: Commit | None = None
         try:
             yield
@@ -159,6 +172,11 @@ class Store:
             for name, undo in level.items():
                 if name in self.tables:
                     self.tables[name].rollback(undo)
+            if txn.changes is not None:
+                # The savepoint's rows are put back: forget what it recorded.
+                marks = txn.marks.pop()
+                for name, change in txn.changes.items():
+                    change.truncate(marks.get(name, (0, 0)))
             if outer:
                 self._txn = None
             raise
@@ -170,9 +188,17 @@ class Store:
                     for name in txn.changed:
                         if name in self.tables:
                             self.tables[name].version = self.version
-                    commit = Commit(frozenset(txn.changed), self.version)
+                    changes: dict[str, TableChange] = {}
+                    if txn.changes is not None:
+                        for name in txn.changed:
+                            # A change made by a path that records nothing: say so.
+                            changes[name] = txn.changes.get(name) or TableChange(reset=True)
+                    commit = Commit(frozenset(txn.changed), self.version, changes)
+                    self._tell_watchers(commit)
             else:
                 txn.levels.pop()
+                if txn.changes is not None:
+                    txn.marks.pop()
         finally:
             self.lock.release_write()
         if commit is not None:
@@ -193,6 +219,14 @@ class Store:
         assert self._txn is not None
         self._txn.changed.add(table)
 
+    def _change_log(self, table: str) -> TableChange | None:
+        """Where this transaction records the rows it adds and removes in `table` (None: untracked)."""
+        txn = self._txn
+        assert txn is not None
+        if txn.changes is None:
+            return None
+        return txn.changes.setdefault(table, TableChange())
+
     def load(self, table: str, batch: pa.Table, report: LoadReport | None = None) -> int:
         """Upsert (keyed) or append a conformed Arrow batch. Returns the number of rows written."""
         store = self.tables[table]
@@ -201,7 +235,7 @@ class Store:
             prepared = store.prepare(batch)
             inner = undos[-1]
             before = len(inner.overwrites)
-            n = store.apply(prepared, inner)
+            n = store.apply(prepared, inner, self._change_log(table))
             for outer in undos[:-1]:
                 outer.overwrites.extend(inner.overwrites[before:])
             if n:
@@ -220,7 +254,7 @@ class Store:
                 masks = [np.ones(n, np.bool_) for n in snap.lengths]
             else:
                 masks = row_masks(store, snap, condition)
-            removed = store.drop_rows(masks)
+            removed = store.drop_rows(masks, self._change_log(table))
             if removed:
                 self._changed(table)
         return removed
@@ -236,6 +270,29 @@ class Store:
                     self._listeners.remove(callback)
 
         return unsubscribe
+
+    def watch_changes(self, callback: Callable[[Commit], None]) -> Callable[[], None]:
+        """Call `callback` with every commit *and its row changes*, in commit order, while the
+        commit still holds the write lock: a reader that takes the read lock afterwards has been
+        told about every commit its snapshot contains. The callback must be quick (queue the
+        commit, wake a thread) and must not touch the store."""
+        # Never in the middle of a transaction: its changes would be partial.
+        with self.lock.write(), self._listeners_lock:
+            self._change_watchers = [*self._change_watchers, callback]
+
+        def unwatch() -> None:
+            # No store lock: a live query may stop from any thread, even one reading the store.
+            with self._listeners_lock:
+                self._change_watchers = [w for w in self._change_watchers if w is not callback]
+
+        return unwatch
+
+    def _tell_watchers(self, commit: Commit) -> None:
+        for callback in self._change_watchers:
+            try:
+                callback(commit)
+            except Exception:  # the commit is done; a broken watcher must not undo it
+                log.exception("Change watcher %r failed", callback)
 
     def _notify(self, commit: Commit) -> None:
         with self._listeners_lock:

@@ -32,6 +32,10 @@ def column_codes(store: TableStore, column: str, snap: TableSnapshot) -> tuple[D
             dictionary = cache[("dict", column)] = Dictionary(spec.data_type)
         out = []
         for (uid, epoch), values, valid in zip(snap.segment_ids, snap.columns[column], snap.valid[column]):
+            if uid < 0:
+                # Rows outside the table's segments (a live query's delta): encode, never cache.
+                out.append(_encode(dictionary, values, valid))
+                continue
             known = cache.get((column, uid))
             if known is not None and known[0] == epoch and len(known[1]) >= len(values):
                 out.append(known[1][: len(values)])
@@ -74,6 +78,10 @@ def code_counts(store: TableStore, column: str, snap: TableSnapshot) -> np.ndarr
     with _lock:
         cache = store.derived
         for (uid, epoch), codes in zip(snap.segment_ids, parts):
+            if uid < 0:
+                extra = np.bincount(codes, minlength=size)
+                total[: len(extra)] += extra[:size]
+                continue
             key = ("counts", column, uid)
             known = cache.get(key)
             if known is None or known[0] != epoch or known[1] > len(codes):

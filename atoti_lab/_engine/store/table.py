@@ -72,6 +72,53 @@ class TableSnapshot:
         return sum(self.lengths)
 
 
+@dataclass(frozen=True)
+class RowBlock:
+    """Some rows in stored form (codes for dictionary columns), as a commit added or removed them.
+
+    The arrays never change afterwards: they are copies, or views of rows that are never written
+    again (appends to a table without keys)."""
+
+    length: int
+    columns: Mapping[str, np.ndarray]
+    valid: Mapping[str, np.ndarray | None]
+
+
+@dataclass
+class TableChange:
+    """The rows a transaction added to one table and those it removed (dropped, or the old
+    values of upserted rows), so that live queries add and retract just their contribution.
+    `reset`: the change is not described; readers must start over from the table."""
+
+    added: list[RowBlock] = field(default_factory=list)
+    removed: list[RowBlock] = field(default_factory=list)
+    reset: bool = False
+
+    def sizes(self) -> tuple[int, int]:
+        return len(self.added), len(self.removed)
+
+    def truncate(self, sizes: tuple[int, int]) -> None:
+        del self.added[sizes[0]:]
+        del self.removed[sizes[1]:]
+
+    def __bool__(self) -> bool:
+        return self.reset or bool(self.added) or bool(self.removed)
+
+
+def block_snapshot(blocks: Sequence[RowBlock], columns: Sequence[str], version: int = -1) -> TableSnapshot:
+    """Blocks of rows as a snapshot (one segment per block) that the query scan reads.
+
+    Segment ids are negative: caches keyed by segment identity (encoded.py) must not keep them."""
+    blocks = [b for b in blocks if b.length]
+    return TableSnapshot(
+        version=version,
+        segment_ids=tuple((-1, 0) for _ in blocks),
+        lengths=tuple(b.length for b in blocks),
+        columns={c: tuple(b.columns[c] for b in blocks) for c in columns},
+        valid={c: tuple(b.valid.get(c) for b in blocks) for c in columns},
+    )
+
+
 @dataclass
 class PreparedBatch:
     """A batch encoded into stored form, ready to be applied under the write lock."""
@@ -205,35 +252,36 @@ class TableStore:
             self.dictionaries[name].truncate(size)
         self.rebuild_index()
 
-    def apply(self, batch: PreparedBatch, undo: Undo) -> int:
-        """Write a prepared batch: upsert on keyed tables, append otherwise. Returns rows written."""
+    def apply(self, batch: PreparedBatch, undo: Undo, log: TableChange | None = None) -> int:
+        """Write a prepared batch: upsert on keyed tables, append otherwise. Returns rows written.
+        With `log`, the rows added and the old values of overwritten rows are recorded there."""
         if batch.n == 0:
             return 0
         self._widen_codes()
         if self.index is None:
-            self._append(batch.columns, None, batch.n)
+            self._append(batch.columns, None, batch.n, log)
             return batch.n
         parts = batch.key_parts
         assert parts is not None
         first = self.row_count
         # Fast path, the common one: every key is new and appears once in the batch.
-        if self.index.count == 0 or (self.index.probe(parts) < 0).all():
-            if self.index.try_insert_range(parts, first) < 0:
-                self._append(batch.columns, None, batch.n)
-                return batch.n
+        if (self.index.count == 0 or (self.index.probe(parts) < 0).all()) and \
+                self.index.try_insert_range(parts, first) < 0:
+            self._append(batch.columns, None, batch.n, log)
+            return batch.n
         keep = last_occurrence(parts)
         positions = np.flatnonzero(keep)
         parts = np.ascontiguousarray(parts[:, positions])
         rows = self.index.probe(parts)
         existing = rows >= 0
         if existing.any():
-            self._overwrite(batch.columns, positions[existing], rows[existing].astype(np.int64), undo)
+            self._overwrite(batch.columns, positions[existing], rows[existing].astype(np.int64), undo, log)
         new = ~existing
         n_new = int(new.sum())
         if n_new:
             failed = self.index.try_insert_range(np.ascontiguousarray(parts[:, new]), first)
             assert failed < 0, "keys were de-duplicated and probed"
-            self._append(batch.columns, positions[new], n_new)
+            self._append(batch.columns, positions[new], n_new, log)
         return len(positions)
 
     def _widen_codes(self) -> None:
@@ -245,10 +293,27 @@ class TableStore:
                     seg.arrays = {**seg.arrays, name: seg.arrays[name].astype(np.int32)}
                     seg.epoch += 1
 
-    def _append(self, columns: dict[str, Encoded], positions: np.ndarray | None, n: int) -> None:
+    def _block(self, columns: dict[str, Encoded], positions: np.ndarray | None, n: int) -> RowBlock:
+        """Rows of an encoded batch as a RowBlock. Keyed tables overwrite rows in place, so their
+        blocks are copies; other tables never rewrite a stored row, so views are enough."""
+        copy = self.index is not None
+        arrays, valid = {}, {}
+        for name, enc in columns.items():
+            if positions is None:
+                arrays[name] = enc.values.copy() if copy else enc.values
+                valid[name] = None if enc.valid is None else (enc.valid.copy() if copy else enc.valid)
+            else:
+                arrays[name] = enc.values[positions]
+                valid[name] = None if enc.valid is None else enc.valid[positions]
+        return RowBlock(n, arrays, valid)
+
+    def _append(self, columns: dict[str, Encoded], positions: np.ndarray | None, n: int,
+                log: TableChange | None = None) -> None:
         """Add rows (those at `positions` of the batch, or all) at the end, so their row ids
         follow the current last one."""
         take_all = positions is None
+        if log is not None:
+            log.added.append(self._block(columns, positions, n))
         if n >= TAIL_ROWS // 2:
             # A big batch becomes its own segment, exactly sized; the current tail is sealed.
             arrays, valid = {}, {}
@@ -300,7 +365,8 @@ class TableStore:
         seg_ids = np.searchsorted(starts, rows, side="right") - 1
         return seg_ids, rows - starts[seg_ids]
 
-    def _overwrite(self, columns: dict[str, Encoded], positions: np.ndarray, rows: np.ndarray, undo: Undo) -> None:
+    def _overwrite(self, columns: dict[str, Encoded], positions: np.ndarray, rows: np.ndarray, undo: Undo,
+                   log: TableChange | None = None) -> None:
         seg_ids, offsets = self._locate(rows)
         for sid in np.unique(seg_ids):
             seg = self.segments[int(sid)]
@@ -317,11 +383,15 @@ class TableStore:
                     valid[name][offs] = vals
 
             undo.overwrites.append(restore)
+            if log is not None:
+                log.removed.append(RowBlock(len(offs), old, {name: old_valid.get(name) for name in old}))
+                log.added.append(self._block(columns, pos, len(pos)))
             seg.epoch += 1
             seg.write(offs, columns, pos)
 
-    def drop_rows(self, masks: Sequence[np.ndarray]) -> int:
-        """Remove the rows flagged in `masks` (one boolean array per segment). Returns rows removed."""
+    def drop_rows(self, masks: Sequence[np.ndarray], log: TableChange | None = None) -> int:
+        """Remove the rows flagged in `masks` (one boolean array per segment). Returns rows removed.
+        With `log`, the removed rows are recorded there."""
         removed = 0
         kept: list[Segment] = []
         for seg, mask in zip(self.segments, masks):
@@ -330,6 +400,11 @@ class TableStore:
                 kept.append(seg)
                 continue
             removed += n_drop
+            if log is not None:
+                log.removed.append(RowBlock(
+                    n_drop, {name: arr[: seg.length][mask] for name, arr in seg.arrays.items()},
+                    {name: seg.valid[name][: seg.length][mask] if name in seg.valid else None for name in seg.arrays},
+                ))
             keep = ~mask
             n = seg.length - n_drop
             if n:
