@@ -37,11 +37,16 @@ def _start(session: tt.Session, keyed: bool) -> tuple[tt.Table, tt.Cube]:
     m["n.MIN"] = tt.agg.min(table["n"])
     m["n.MAX"] = tt.agg.max(table["n"])
     m["n.DISTINCT"] = tt.agg.count_distinct(table["n"])
+    m["q.MEDIAN"] = tt.agg.median(table["q"])
+    m["n.Q90"] = tt.agg.quantile(table["n"], 0.9)
+    m["n.PROD"] = tt.agg.prod(table["n"])
+    m["q.VAR"] = tt.agg.var(table["q"])
     return table, cube
 
 
-ALL = ["q.SUM", "q.MEAN", "n.SUM", "contributors.COUNT", "q.MIN", "q.MAX", "n.MIN", "n.MAX", "n.DISTINCT"]
-RETRACTABLE = ["q.SUM", "q.MEAN", "n.SUM", "n.MEAN", "contributors.COUNT"]
+ALL = ["q.SUM", "q.MEAN", "n.SUM", "contributors.COUNT", "q.MIN", "q.MAX", "n.MIN", "n.MAX", "n.DISTINCT",
+       "q.MEDIAN", "n.Q90", "n.PROD", "q.VAR"]
+RETRACTABLE = ["q.SUM", "q.MEAN", "n.SUM", "n.MEAN", "contributors.COUNT", "q.VAR"]
 
 row = st.tuples(st.integers(0, 11), st.sampled_from(CITIES), st.sampled_from(COLORS),
                 st.one_of(st.none(), st.integers(-50, 50).map(lambda x: x / 4)), st.integers(-3, 9))
@@ -283,3 +288,30 @@ def test_live_query_face() -> None:
             live.stop()
         with pytest.raises(ValueError, match="interval"):
             cube.query(m["n.SUM"], live=True, interval=-1)
+
+
+def test_array_sums_follow_appends_upserts_and_new_members() -> None:
+    """Element-wise sums of an array column are maintained (added and retracted cell by cell)."""
+    def trades(ids: list[int], desks: list[str], seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({"id": ids, "desk": desks, "pnl": list(rng.integers(-9, 9, (len(ids), 4)))})
+
+    with tt.Session.start() as session:
+        table = session.read_pandas(trades([0, 1, 2], ["fx", "rates", "fx"], 0), table_name="T", keys=["id"])
+        cube = session.create_cube(table)
+        l, m = cube.levels, cube.measures
+        live = cube.query(m["pnl.SUM"], m["pnl.MEAN"], levels=[l["desk"]], include_totals=True, live=True, interval=0)
+        try:
+            for step, (ids, desks) in enumerate([([3, 4], ["fx", "credit"]), ([0, 5], ["rates", "credit"]),
+                                                 ([1], ["fx"])]):
+                table.load(trades(ids, desks, step + 1))
+                assert live.wait(timeout=10)
+                fresh = cube.query(m["pnl.SUM"], m["pnl.MEAN"], levels=[l["desk"]], include_totals=True)
+                assert list(live.result.index) == list(fresh.index)
+                for column in fresh.columns:
+                    for got, want in zip(live.result[column], fresh[column]):
+                        np.testing.assert_allclose(np.asarray(got, float), np.asarray(want, float))
+            assert live.error is None
+            assert live.stats.full == 0
+        finally:
+            live.stop()

@@ -3,13 +3,15 @@
 A live query holds the per-cell accumulators of its leaf aggregates (a ScanResult, rows counted).
 The contribution of changed rows is a ScanResult of the same plan over just those rows, so:
 
-- added rows: sums, counts and present counts add; minima and maxima combine; distinct-count
-  (cell, value) pairs are united;
+- added rows: sums, counts and present counts add; products multiply; minima and maxima
+  combine; distinct-count (cell, value) pairs are united; median/quantile samples merge in cell
+  then value order; element-wise sums of arrays add cell by cell;
 - removed rows (drops, old values of upserts): sums and counts subtract. Removed rows may have
   been added by the same batch of commits, so they are retracted after the additions, from a
   held state that contains them. A minimum or maximum is unchanged when every removed value is
   strictly above the cell's minimum (below its maximum); otherwise, and for distinct counts (a
-  pair does not say how many rows hold it), the caller rescans (see `retractable`);
+  pair does not say how many rows hold it), products (a zero cannot be divided out) and
+  median/quantile samples, the caller rescans (see `retractable`);
 - new members renumber the cells: `renumber` moves the held accumulators to the new plan's cells.
 """
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..backends.memory.execute import Accumulated
 from ..backends.memory.kernels import Accumulator
+from ..plan.array_scan import VectorSums
 from ..plan.query import Prepared
 from ..plan.scan import ScanResult
 
@@ -29,6 +32,8 @@ def _fill(func: str, dtype: np.dtype) -> int | float:
         return np.inf if dtype.kind == "f" else np.iinfo(np.int64).max
     if func == "max":
         return -np.inf if dtype.kind == "f" else np.iinfo(np.int64).min
+    if func == "prod":
+        return 1
     return 0
 
 
@@ -60,20 +65,33 @@ def add(held: ScanResult, delta: ScanResult) -> None:
             np.minimum(h.arrays[a], d.arrays[a], out=h.arrays[a])
         elif acc.func == "max":
             np.maximum(h.arrays[a], d.arrays[a], out=h.arrays[a])
+        elif acc.func == "prod":
+            h.arrays[a] *= d.arrays[a]
         else:
             h.arrays[a] += d.arrays[a]
         if h.present[a] is not None:
             h.present[a] += _present(d, a)
     for leaf, pairs in delta.distinct.items():
         held.distinct[leaf] = _union(held.distinct[leaf], pairs)
+    for leaf, (cells, values) in delta.samples.items():
+        old_cells, old_values = held.samples[leaf]
+        cells, values = np.concatenate([old_cells, cells]), np.concatenate([old_values, values])
+        order = np.lexsort((values, cells))
+        held.samples[leaf] = (cells[order], values[order])
+    for leaf, (ids, sums) in delta.vectors.items():
+        held.vectors[leaf] = _add_vectors(*held.vectors[leaf], ids, sums, 1)
 
 
 def retractable(held: ScanResult, removed: ScanResult) -> bool:
     """Whether subtracting `removed` leaves every leaf aggregate exact (see module docstring)."""
     if any(pairs.shape[1] for pairs in removed.distinct.values()):
         return False
+    if any(len(cells) for cells, _ in removed.samples.values()):
+        return False
     h, r = held.accumulated, removed.accumulated
     for a, acc in enumerate(removed.accumulators):
+        if acc.func == "prod" and (r.rows > 0).any():
+            return False
         if acc.func not in ("min", "max"):
             continue
         cells = (_present(r, a) if acc.nullable else r.rows) > 0
@@ -100,6 +118,30 @@ def retract(held: ScanResult, removed: ScanResult) -> None:
         # A cell (or a value) that lost all its rows starts again from nothing: no stale minimum,
         # no float residue of subtractions.
         h.arrays[a][gone | empty] = _fill(acc.func, h.arrays[a].dtype)
+    for leaf, (ids, sums) in removed.vectors.items():
+        held.vectors[leaf] = _add_vectors(*held.vectors[leaf], ids, sums, -1)
+
+
+def _add_vectors(ids: np.ndarray, sums: VectorSums, more_ids: np.ndarray, more: VectorSums,
+                 sign: int) -> tuple[np.ndarray, VectorSums]:
+    """Element-wise sums per cell of both (ids: sorted cells with rows), `more` added (sign 1) or
+    subtracted (-1); cells left without rows are dropped."""
+    every = np.union1d(ids, more_ids)
+    total = sums.take(_positions(ids, every))
+    other = more.take(_positions(more_ids, every))
+    if len(other.sums) and other.sums.shape[1] != total.sums.shape[1] and len(ids):
+        raise ValueError("Arrays of different lengths cannot be summed element-wise.")
+    out = VectorSums(total.sums + sign * other.sums if len(ids) else sign * other.sums, total.counts + sign * other.counts)
+    keep = out.counts > 0
+    return every[keep], VectorSums(out.sums[keep], out.counts[keep])
+
+
+def _positions(ids: np.ndarray, every: np.ndarray) -> np.ndarray:
+    """Position of each of `every` in the sorted `ids`, -1 where absent."""
+    at = np.searchsorted(ids, every)
+    found = at < len(ids)
+    found[found] = ids[at[found]] == every[found]
+    return np.where(found, at, -1)
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -172,7 +214,18 @@ def renumber(old: Prepared, new: Prepared, held: ScanResult) -> ScanResult | Non
             # Renumbering keeps member order within a level but not the pairs' global order.
             order = np.lexsort((pairs[1], pairs[0]))
             distinct[leaf] = pairs[:, order]
-    return ScanResult(Accumulated(rows, arrays, present), list(held.accumulators), dict(held.acc_of_leaf), distinct)
+    samples = {}
+    for leaf, (cells, values) in held.samples.items():
+        moved = move(cells)
+        order = np.lexsort((values, moved))
+        samples[leaf] = (moved[order], values[order])
+    vectors = {}
+    for leaf, (ids, sums) in held.vectors.items():
+        moved = move(ids)
+        order = np.argsort(moved, kind="stable")
+        vectors[leaf] = (moved[order], VectorSums(sums.sums[order], sums.counts[order]))
+    return ScanResult(Accumulated(rows, arrays, present), list(held.accumulators), dict(held.acc_of_leaf), distinct,
+                      samples, vectors)
 
 
 __all__ = ["add", "renumber", "retract", "retractable"]

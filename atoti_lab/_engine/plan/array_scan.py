@@ -127,7 +127,9 @@ def segment_blocks(store: TableStore, column: str, snap: TableSnapshot) -> tuple
         for (uid, epoch), values in zip(snap.segment_ids, snap.columns[column]):
             key = ("vector", column, uid)
             known = store.derived.get(key)
-            if known is not None and known[0] == epoch and len(known[1]) >= len(values):
+            if uid < 0:  # rows of a change (block_snapshot), not a stored segment: never cached
+                block, valid = _stack(values, dtype, column)
+            elif known is not None and known[0] == epoch and len(known[1]) >= len(values):
                 block, valid = known[1][: len(values)], known[2][: len(values)]
             else:
                 # Tail segments grow by appends: only the new rows are stacked.
