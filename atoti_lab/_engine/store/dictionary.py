@@ -251,13 +251,13 @@ class Dictionary:
                 base = int(days.min())
                 lut = np.full(int(days.max()) - base + 1, -1, np.int64)
                 lut[days - base] = codes
-                complete = np.flatnonzero(lut < 0)  # days without a code, to check ranges against
+                complete = np.flatnonzero(lut < 0)  # days without a code (offsets from base), to check ranges
                 cached = self._days = (size, base, lut.astype(code_dtype_for(size)) if not len(complete) else lut,
                                        complete)
         _, base, lut, holes = cached
         if lut is None or lo < base or hi >= base + len(lut):
             return None
-        if len(holes) and np.searchsorted(holes, lo) != np.searchsorted(holes, hi, side="right"):
+        if len(holes) and np.searchsorted(holes, lo - base) != np.searchsorted(holes, hi - base, side="right"):
             return None  # a day of the range has no code yet
         return base, lut.astype(code_dtype_for(len(self)), copy=False)
 

@@ -72,6 +72,17 @@ def test_date_batches_round_trip(batches: list[list[dt.date]]) -> None:
             assert codes_of.setdefault(v, c) == c
 
 
+def test_a_batch_of_days_inside_the_known_range_with_unknown_days() -> None:
+    """Known days with a gap: a later batch within their range holding a day of the gap."""
+    d = Dictionary(T.LOCAL_DATE)
+    first = [dt.date(2024, 1, 1), dt.date(2024, 1, 10)]
+    d.encode_arrow(pa.array(first, pa.date32()), None)
+    later = [dt.date(2024, 1, 5), dt.date(2024, 1, 1), dt.date(2024, 1, 10)]
+    assert _decoded(d, d.encode_arrow(pa.array(later, pa.date32()), None)) == later
+    again = [dt.date(2024, 1, 10), dt.date(2024, 1, 5)]
+    assert _decoded(d, d.encode_arrow(pa.array(again, pa.date32()), None)) == again
+
+
 def test_integer_keys_through_the_cached_index() -> None:
     """Keys found in the cached index, in the dictionary but not yet in the cache, and new ones."""
     d = Dictionary(T.LONG)
