@@ -118,8 +118,10 @@ def test_live_result_equals_a_fresh_query(ops: list[tuple], keyed: bool, two_lev
                 assert live.wait(timeout=10)
                 assert live.error is None
                 _same(live, cube.query(*ms, **kw))
-            # Sums, means and counts are maintained without ever querying the table again.
-            assert all(lives[i].stats.full == 0 for i in (1, 3, 5, 7))
+            # Sums, means and counts are maintained without ever querying the table again; the
+            # other aggregates recompute only the cells that lost rows, never the whole result.
+            assert all(live.stats.full == 0 for live in lives)
+            assert all(lives[i].stats.partial == 0 for i in (1, 3, 5, 7))
         finally:
             for live in lives:
                 live.stop()
@@ -315,3 +317,32 @@ def test_array_sums_follow_appends_upserts_and_new_members() -> None:
             assert live.stats.full == 0
         finally:
             live.stop()
+
+
+def test_lost_extremes_recompute_only_their_cells_against_pandas() -> None:
+    """Upserts and drops that take away minima, maxima, distinct values and medians: the live
+    result recomputes the cells that lost rows (no full query) and matches a pandas group-by."""
+    with tt.Session.start() as session:
+        table, cube = _start(session, keyed=True)
+        l, m = cube.levels, cube.measures
+        rng = np.random.default_rng(11)
+        rows = {0: ("Paris", "red", 1), 1: ("Lyon", "blue", 2), 2: ("Nice", "red", 3), 3: ("Paris", "green", 4)}
+        names = ["n.MIN", "n.MAX", "n.DISTINCT", "n.PROD", "n.SUM"]
+        with cube.query(*[m[n] for n in names], levels=[l["city"], l["color"]], live=True, interval=0) as live:
+            for step in range(25):
+                ids = rng.integers(0, 15, size=3).tolist()
+                batch = {int(i): (str(rng.choice(CITIES[:4])), str(rng.choice(COLORS)), int(rng.integers(1, 9)))
+                         for i in ids}
+                table.load(_rows(list(batch), [b[0] for b in batch.values()], [b[1] for b in batch.values()],
+                                 [1.0] * len(batch), [b[2] for b in batch.values()]))
+                rows.update(batch)
+                if step % 6 == 5:
+                    table.drop(table["color"] == "green")
+                    rows = {k: v for k, v in rows.items() if v[1] != "green"}
+                assert live.wait(timeout=10)
+                frame = pd.DataFrame(rows.values(), columns=["city", "color", "n"])
+                expected = frame.groupby(["city", "color"])["n"].agg(["min", "max", "nunique", "prod", "sum"])
+                got = pd.DataFrame(live.result)
+                assert list(got.index) == list(expected.index)
+                assert got[names].to_numpy(np.int64).tolist() == expected.to_numpy(np.int64).tolist()
+            assert live.stats.full == 0 and live.stats.partial > 0

@@ -11,7 +11,9 @@ The contribution of changed rows is a ScanResult of the same plan over just thos
   held state that contains them. A minimum or maximum is unchanged when every removed value is
   strictly above the cell's minimum (below its maximum); otherwise, and for distinct counts (a
   pair does not say how many rows hold it), products (a zero cannot be divided out) and
-  median/quantile samples, the caller rescans (see `retractable`);
+  median/quantile samples, the caller recomputes the cells that lost rows: it scans the table
+  again with the plan restricted to those cells' members (`restricted_luts`) and `patch`es the
+  fresh accumulators of those cells into the held ones;
 - new members renumber the cells: `renumber` moves the held accumulators to the new plan's cells.
 """
 
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+import dataclasses
+
 from ..backends.memory.execute import Accumulated
-from ..backends.memory.kernels import Accumulator
+from ..backends.memory.kernels import EXCLUDED, Accumulator
 from ..plan.array_scan import VectorSums
 from ..plan.query import Prepared
 from ..plan.scan import ScanResult
@@ -120,6 +124,62 @@ def retract(held: ScanResult, removed: ScanResult) -> None:
         h.arrays[a][gone | empty] = _fill(acc.func, h.arrays[a].dtype)
     for leaf, (ids, sums) in removed.vectors.items():
         held.vectors[leaf] = _add_vectors(*held.vectors[leaf], ids, sums, -1)
+
+
+def exact_after_removals(held: ScanResult) -> bool:
+    """Whether removing rows can always be retracted without looking at the table (sums, counts
+    and the like only)."""
+    return not held.distinct and not held.samples and all(
+        acc.func not in ("min", "max", "prod") for acc in held.accumulators)
+
+
+def restricted(prepared: Prepared, cells: np.ndarray) -> Prepared:
+    """The plan with its scan restricted to the rows of `cells` (and of other cells sharing their
+    members of the first level, which come out exact too): the members of that level outside
+    them are excluded in its lookup table, so a scan of the table accumulates nothing else."""
+    if not prepared.groups or not len(cells):
+        return prepared
+    source = prepared.groups[0].members.source
+    part = np.zeros(len(cells), np.int64)  # the share of the cell id coming from `source`
+    for i, group in enumerate(prepared.groups):
+        if group.members.source == source:
+            part += (cells // prepared.strides[i]) % max(prepared.cards[i], 1) * prepared.strides[i]
+    lut = prepared.luts[source]
+    keep = (lut >= 0) & np.isin(lut, part)
+    return dataclasses.replace(prepared, luts={**prepared.luts, source: np.where(keep, lut, EXCLUDED)})
+
+
+def patch(held: ScanResult, fresh: ScanResult, cells: np.ndarray) -> None:
+    """Replace the accumulators of `cells` in `held` by those of `fresh`, a scan of the same plan
+    holding those cells exactly (in place)."""
+    _align(held, fresh)
+    h, f = held.accumulated, fresh.accumulated
+    h.rows[cells] = f.rows[cells]
+    for a in range(len(held.accumulators)):
+        h.arrays[a][cells] = f.arrays[a][cells]
+        if h.present[a] is not None:
+            h.present[a][cells] = _present(f, a)[cells]
+    for leaf, pairs in held.distinct.items():
+        mine, theirs = pairs[:, ~np.isin(pairs[0], cells)], fresh.distinct[leaf]
+        both = np.concatenate([mine, theirs[:, np.isin(theirs[0], cells)]], axis=1)
+        held.distinct[leaf] = both[:, np.lexsort((both[1], both[0]))]
+    for leaf, (old_cells, old_values) in held.samples.items():
+        new_cells, new_values = fresh.samples[leaf]
+        kept, taken = ~np.isin(old_cells, cells), np.isin(new_cells, cells)
+        at = np.concatenate([old_cells[kept], new_cells[taken]])
+        values = np.concatenate([old_values[kept], new_values[taken]])
+        order = np.lexsort((values, at))
+        held.samples[leaf] = (at[order], values[order])
+    for leaf, (ids, sums) in held.vectors.items():
+        new_ids, new_sums = fresh.vectors[leaf]
+        kept, taken = ~np.isin(ids, cells), np.isin(new_ids, cells)
+        parts = [(ids[kept], sums.sums[kept], sums.counts[kept]), (new_ids[taken], new_sums.sums[taken],
+                                                                   new_sums.counts[taken])]
+        parts = [p for p in parts if len(p[0])] or parts[:1]  # empty parts may lack the arrays' width
+        at = np.concatenate([p[0] for p in parts])
+        order = np.argsort(at, kind="stable")
+        held.vectors[leaf] = (at[order], VectorSums(np.concatenate([p[1] for p in parts])[order],
+                                                    np.concatenate([p[2] for p in parts])[order]))
 
 
 def _add_vectors(ids: np.ndarray, sums: VectorSums, more_ids: np.ndarray, more: VectorSums,
@@ -228,4 +288,4 @@ def renumber(old: Prepared, new: Prepared, held: ScanResult) -> ScanResult | Non
                       samples, vectors)
 
 
-__all__ = ["add", "renumber", "retract", "retractable"]
+__all__ = ["add", "exact_after_removals", "patch", "renumber", "restricted", "retract", "retractable"]

@@ -7,9 +7,11 @@ The store tells it, under the commit's write lock, which rows each commit added 
 - scans only those rows with the same plan and adds (or retracts) their accumulators, see
   incremental.py;
 - re-plans when new members appear (a level's dictionary grew) and renumbers the held cells;
+- recomputes the cells that lost rows, from the table restricted to those cells' members, when
+  their aggregates cannot be retracted (a minimum/maximum lost its extreme value, a distinct count,
+  a product or a median lost rows);
 - starts over with a full query when that is the only exact way: a table joined to the base
-  table changed, measures were redefined, a change is not described, a minimum/maximum lost its
-  extreme value or a distinct count lost rows;
+  table changed, measures were redefined, a change is not described;
 
 then turns the accumulators into a result with the runner's `finish` and tells its listeners.
 Commits never wait for a live query: the watcher only queues the commit; the update runs under
@@ -23,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..expr.measure import columns_of
 from ..model.cube import CubeModel
@@ -47,6 +51,7 @@ class UpdateStats:
 
     updates: int = 0
     incremental: int = 0
+    partial: int = 0  # updates that recomputed the cells which lost rows from the table
     renumbered: int = 0
     full: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -274,8 +279,9 @@ class LiveQuery:
         columns = list(store.columns)
         plus = block_snapshot(added, columns)
         minus = block_snapshot(removed, columns)
-        if not locked and (self._reads_store or self._grown(store, plus)):
-            raise _NeedStore
+        if not locked and (self._reads_store or self._grown(store, plus) or (
+                minus.row_count and not incremental.exact_after_removals(self._held))):
+            raise _NeedStore  # removals may need cells recomputed from the table
         if locked:
             runner.resolver.new_snapshots()
             self._new_members(store, plus)
@@ -287,10 +293,22 @@ class LiveQuery:
             incremental.add(held, new)
         if minus.row_count:
             gone = runner.scan(prepared, minus, masks=runner.delta_masks(prepared, minus), count_rows=True)
-            if not incremental.retractable(held, gone):
-                raise _Rescan("a minimum, maximum or distinct count lost rows")
-            incremental.retract(held, gone)
+            if incremental.retractable(held, gone):
+                incremental.retract(held, gone)
+            else:
+                assert locked, "checked by exact_after_removals"
+                self._recompute(store, np.flatnonzero(gone.accumulated.rows > 0))
         self.stats.incremental += 1
+
+    def _recompute(self, store: TableStore, cells: np.ndarray) -> None:
+        """Under the read lock, all commits applied: scan the table again for `cells` only and put
+        their exact accumulators in place of the held ones."""
+        runner, prepared = self._runner, self._prepared
+        snap = store.snapshot()
+        fresh = runner.scan(incremental.restricted(prepared, cells), snap,
+                            masks=runner.delta_masks(prepared, snap), count_rows=True)
+        incremental.patch(self._held, fresh, cells)
+        self.stats.partial += 1
 
     def _grown(self, store: TableStore, plus: TableSnapshot) -> bool:
         """Whether a column the plan looks up has codes it has not seen (new members, or a new

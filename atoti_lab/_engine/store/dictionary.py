@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import types as T
 from ..memory import pool
+from .string_codes import MISSING, StringCodes
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -125,6 +127,10 @@ class Dictionary:
         self._lock = threading.Lock()
         self._order_cache: tuple[int, np.ndarray] | None = None
         self._python_cache: tuple[int, np.ndarray] | None = None
+        # Vectorised lookups of batches (see encode_arrow), mirroring the first keys; guarded by _lock.
+        self._strings: StringCodes | None = None
+        self._ints: tuple[int, pd.Index, np.ndarray] | None = None  # (keys mirrored, index, codes)
+        self._days: tuple | None = None  # dates: (size, first day, day -> code, days without one)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -180,6 +186,8 @@ class Dictionary:
             dense = self._encode_days(chunks, n)
             if dense is not None:
                 return dense
+        if self.data_type == T.STRING and all(c.type in (pa.string(), pa.large_string()) for c in chunks):
+            return self._encode_strings(chunks, n, fill)
         encoded = pa.chunked_array(
             [c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c, memory_pool=pool()) for c in chunks]
         ).unify_dictionaries(memory_pool=pool())
@@ -206,11 +214,20 @@ class Dictionary:
         hi = max(int(d.max()) for d in days if len(d))
         if hi - lo > (1 << 20):
             return None
+        known = self._known_days(lo, hi)
+        if known is not None:  # the usual streaming case: every day already has a code
+            base, lut = known
+            out = np.empty(n, code_dtype_for(len(self)))
+            pos = 0
+            for d in days:
+                np.take(lut, d - base, out=out[pos : pos + len(d)])
+                pos += len(d)
+            return out
         seen = np.zeros(hi - lo + 1, np.bool_)
         for d in days:
             seen[d - lo] = True
         present = np.flatnonzero(seen)
-        codes = self.codes_of_keys((present + lo).tolist())
+        codes = self.codes_of_int_keys(present.astype(np.int64) + lo)
         lut = np.zeros(hi - lo + 1, code_dtype_for(len(self)))
         lut[present] = codes
         out = np.empty(n, lut.dtype)
@@ -220,9 +237,78 @@ class Dictionary:
             pos += len(d)
         return out
 
+    def _known_days(self, lo: int, hi: int) -> tuple[int, np.ndarray] | None:
+        """(first day, day -> code) covering lo..hi when every day of that range has a code."""
+        with self._lock:
+            size = len(self._keys)
+            cached = self._days
+            if cached is None or cached[0] != size:
+                days = np.fromiter((k for k in self._keys if k is not None), np.int64)
+                codes = np.flatnonzero(np.fromiter((k is not None for k in self._keys), np.bool_, size))
+                if not len(days) or int(days.max()) - int(days.min()) > (1 << 20):
+                    self._days = (size, 0, None, None)
+                    return None
+                base = int(days.min())
+                lut = np.full(int(days.max()) - base + 1, -1, np.int64)
+                lut[days - base] = codes
+                complete = np.flatnonzero(lut < 0)  # days without a code (offsets from base), to check ranges
+                cached = self._days = (size, base, lut.astype(code_dtype_for(size)) if not len(complete) else lut,
+                                       complete)
+        _, base, lut, holes = cached
+        if lut is None or lo < base or hi >= base + len(lut):
+            return None
+        if len(holes) and np.searchsorted(holes, lo - base) != np.searchsorted(holes, hi - base, side="right"):
+            return None  # a day of the range has no code yet
+        return base, lut.astype(code_dtype_for(len(self)), copy=False)
+
+    def _encode_strings(self, chunks: list[pa.Array], n: int, fill: Any) -> np.ndarray:
+        """Codes of plain Arrow string chunks, probed from their buffers (StringCodes); only the
+        values not seen before go through Python."""
+        codes = np.empty(n, np.int64)
+        with self._lock:
+            table = self._strings
+            if table is None or table.n > len(self._keys):
+                table = self._strings = StringCodes()
+            table.extend(self._keys[table.n :])
+            pos = 0
+            for chunk in chunks:
+                codes[pos : pos + len(chunk)] = table.lookup(chunk)
+                pos += len(chunk)
+        array = chunks[0] if len(chunks) == 1 else pa.chunked_array(chunks)
+        valid = None
+        if any(c.null_count for c in chunks):
+            valid = np.asarray(array.is_valid())
+            codes[~valid] = 0  # not MISSING: nulls are filled below
+        missing = np.flatnonzero(codes == MISSING)
+        if len(missing):
+            new = array.take(pa.array(missing))
+            codes[missing] = self.codes_of_keys(new.to_pylist())
+        if valid is not None:
+            codes[~valid] = self.codes_of_keys([to_physical(self.data_type, fill)])[0]
+        return codes.astype(code_dtype_for(len(self)))
+
+    def codes_of_int_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Codes of integer physical keys (int64 array), adding the unknown ones. Known keys are
+        found through a cached pandas index, rebuilt once the dictionary grew by a quarter."""
+        with self._lock:
+            cached = self._ints
+            size = len(self._keys)
+            if cached is None or cached[0] > size or size - cached[0] > max(1024, cached[0] // 4):
+                known = np.fromiter((k is not None for k in self._keys), np.bool_, size)
+                ints = np.fromiter((k for k in self._keys if k is not None), np.int64, int(known.sum()))
+                cached = self._ints = (size, pd.Index(ints), np.flatnonzero(known))
+        _, index, codes_of = cached
+        at = index.get_indexer(keys)
+        out = np.where(at >= 0, codes_of[np.maximum(at, 0)] if len(codes_of) else 0, MISSING)
+        missing = np.flatnonzero(out == MISSING)
+        if len(missing):
+            out[missing] = self.codes_of_keys(keys[missing].tolist())
+        return out.astype(np.int64, copy=False)
+
     def truncate(self, size: int) -> None:
         """Forget the codes given since the dictionary had `size` entries (rollback)."""
         with self._lock:
+            self._strings = self._ints = self._days = None  # mirrors may hold forgotten codes
             for k in self._keys[size:]:
                 del self._code_of[k]
             del self._keys[size:]

@@ -3,9 +3,9 @@
 A key is a tuple of int64 *parts* (a dictionary code, an integer value, or the bits of a float).
 Two layouts:
 
-* DenseIndex: one part whose values span a range not much wider than the number of rows (codes of
-  a dictionary-encoded key, or ids such as 1..N). A plain int32 array indexed by ``value - base``:
-  4 bytes a row, built and probed with sequential or near-sequential memory access.
+* PagedIndex: one part whose values come in dense runs (codes of a dictionary-encoded key, ids such
+  as 1..N, or ids continuing from some far base). int32 pages indexed by the value's low bits:
+  about 4 bytes a row, built and probed with sequential or near-sequential memory access.
 * HashIndex: anything else. Open addressing with linear probing; keys are kept in the table so a
   probe never has to reach into the columns.
 
@@ -20,26 +20,53 @@ from numba import njit
 EMPTY = -1
 
 
+PAGE_BITS = 12
+PAGE = 1 << PAGE_BITS  # slots a page: 16 KiB of int32 row ids
+PAGE_MASK = PAGE - 1
+
+
 @njit(cache=True, nogil=True)
-def _dense_insert(slots: np.ndarray, base: int, keys: np.ndarray, first_row: int) -> int:
-    """Set slots[key - base] = first_row + i. On a key already present, undo and return its position."""
-    for i in range(keys.shape[0]):
-        j = keys[i] - base
-        if slots[j] != EMPTY:
-            for u in range(i):
-                slots[keys[u] - base] = EMPTY
-            return i
-        slots[j] = first_row + i
+def _page_row(page_ids: np.ndarray, page_rows: np.ndarray, n_pages: int, pid: int) -> int:
+    """Row of page `pid` in the page array (binary search of the sorted directory), or -1."""
+    lo, hi = 0, n_pages
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if page_ids[mid] < pid:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n_pages and page_ids[lo] == pid:
+        return page_rows[lo]
     return -1
 
 
 @njit(cache=True, nogil=True)
-def _dense_probe(slots: np.ndarray, base: int, keys: np.ndarray) -> np.ndarray:
-    out = np.empty(keys.shape[0], np.int32)
-    n = slots.shape[0]
+def _paged_insert(pages, page_ids, page_rows, n_pages, keys, first_row) -> int:
+    """Set the slot of each key to first_row + i. On a key already present, undo and return its
+    position. Every key's page exists (see PagedIndex._add_pages)."""
+    last_pid, row = np.int64(-1) << 62, -1
     for i in range(keys.shape[0]):
-        j = keys[i] - base
-        out[i] = slots[j] if 0 <= j < n else EMPTY
+        pid = keys[i] >> PAGE_BITS
+        if pid != last_pid:  # consecutive keys usually share a page
+            last_pid, row = pid, _page_row(page_ids, page_rows, n_pages, pid)
+        j = keys[i] & PAGE_MASK
+        if pages[row, j] != EMPTY:
+            for u in range(i):
+                pages[_page_row(page_ids, page_rows, n_pages, keys[u] >> PAGE_BITS), keys[u] & PAGE_MASK] = EMPTY
+            return i
+        pages[row, j] = first_row + i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _paged_probe(pages, page_ids, page_rows, n_pages, keys) -> np.ndarray:
+    out = np.empty(keys.shape[0], np.int32)
+    last_pid, row = np.int64(-1) << 62, -1
+    for i in range(keys.shape[0]):
+        pid = keys[i] >> PAGE_BITS
+        if pid != last_pid:
+            last_pid, row = pid, _page_row(page_ids, page_rows, n_pages, pid)
+        out[i] = pages[row, keys[i] & PAGE_MASK] if row >= 0 else EMPTY
     return out
 
 
@@ -144,60 +171,76 @@ def last_occurrence(parts: np.ndarray) -> np.ndarray:
     return _last_occurrence(np.ascontiguousarray(parts, dtype=np.int64))
 
 
-class DenseIndex:
-    """Index of a one-part key whose values are dense."""
+class PagedIndex:
+    """Index of a one-part key whose values come in dense runs (dictionary codes, ids 1..N, ids
+    continuing from any base): direct addressing in pages of PAGE slots, found through a sorted
+    directory of page numbers. Probes and inserts of consecutive keys walk memory sequentially,
+    and a new run of keys far from the others costs pages for that run only."""
 
     def __init__(self) -> None:
-        self.base = 0
-        self.slots = np.full(0, EMPTY, np.int32)
         self.count = 0
+        self.n_pages = 0
+        self.page_ids = np.empty(0, np.int64)  # sorted page numbers (key >> PAGE_BITS)
+        self.page_rows = np.empty(0, np.int64)  # row of each of them in `pages`
+        self.pages = np.full((0, PAGE), EMPTY, np.int32)  # in order of creation, never moved
 
-    def _cover(self, lo: int, hi: int) -> None:
-        """Grow so that keys lo..hi fit, with headroom so that appends rarely reallocate."""
-        cur_lo, cur_hi = self.base, self.base + len(self.slots) - 1
-        if len(self.slots) and lo >= cur_lo and hi <= cur_hi:
-            return
-        new_lo = min(lo, cur_lo) if len(self.slots) else lo
-        new_hi = max(hi, cur_hi) if len(self.slots) else hi
-        span = new_hi - new_lo + 1
-        if len(self.slots):
-            # Room for growth on the side that grew (ids usually increase).
-            extra = max(span // 4, 1024)
-            if hi > cur_hi:
-                new_hi += extra
-            if lo < cur_lo:
-                new_lo -= extra
-        slots = np.full(new_hi - new_lo + 1, EMPTY, np.int32)
-        if len(self.slots):
-            slots[cur_lo - new_lo : cur_lo - new_lo + len(self.slots)] = self.slots
-        self.base, self.slots = new_lo, slots
+    def new_pages(self, keys: np.ndarray) -> np.ndarray:
+        """Page numbers that inserting `keys` would add."""
+        if not len(keys):
+            return np.empty(0, np.int64)
+        pids = keys >> PAGE_BITS
+        lo, hi = int(pids.min()), int(pids.max())
+        if hi - lo < 4 * len(pids) + 64:
+            present = np.zeros(hi - lo + 1, np.bool_)
+            present[pids - lo] = True
+            wanted = np.flatnonzero(present) + lo
+        else:
+            wanted = np.unique(pids)
+        return wanted[~np.isin(wanted, self.page_ids, assume_unique=True)] if self.n_pages else wanted
 
     def fits(self, keys: np.ndarray) -> bool:
-        """Whether adding `keys` keeps the index dense (span at most ~4 slots a row)."""
-        if not len(keys):
-            return True
-        lo, hi = int(keys.min()), int(keys.max())
-        if len(self.slots):
-            lo, hi = min(lo, self.base), max(hi, self.base + len(self.slots) - 1)
-        return hi - lo + 1 <= 4 * (self.count + len(keys)) + 4096
+        """Whether adding `keys` keeps the pages at least a quarter full on average."""
+        pages = self.n_pages + len(self.new_pages(keys))
+        return pages <= 16 or pages * PAGE <= 4 * (self.count + len(keys))
+
+    def _add_pages(self, pids: np.ndarray) -> None:
+        if not len(pids):
+            return
+        n = self.n_pages + len(pids)
+        if n > len(self.pages):  # room for more pages, so that appends rarely reallocate
+            grown = np.full((max(n, 2 * len(self.pages), 4), PAGE), EMPTY, np.int32)
+            grown[: self.n_pages] = self.pages[: self.n_pages]
+            self.pages = grown
+        ids = np.concatenate([self.page_ids, pids])
+        rows = np.concatenate([self.page_rows, np.arange(self.n_pages, n, dtype=np.int64)])
+        order = np.argsort(ids, kind="stable")
+        self.page_ids, self.page_rows, self.n_pages = ids[order], rows[order], n
 
     def try_insert_range(self, parts: np.ndarray, first_row: int) -> int:
-        """Insert keys for rows first_row, first_row + 1, ...; returns -1, or (changing nothing)
-        the position of the first key already present."""
-        keys = parts[0]
+        """Insert keys for rows first_row, first_row + 1, ...; returns -1, or (changing nothing
+        but possibly adding empty pages) the position of the first key already present."""
+        keys = np.ascontiguousarray(parts[0])
         if not len(keys):
             return -1
-        self._cover(int(keys.min()), int(keys.max()))
-        dup = _dense_insert(self.slots, self.base, keys, first_row)
+        self._add_pages(self.new_pages(keys))
+        dup = _paged_insert(self.pages, self.page_ids, self.page_rows, self.n_pages, keys, first_row)
         if dup < 0:
             self.count += len(keys)
         return dup
 
     def probe(self, parts: np.ndarray) -> np.ndarray:
-        return _dense_probe(self.slots, self.base, parts[0])
+        return _paged_probe(self.pages, self.page_ids, self.page_rows, self.n_pages, np.ascontiguousarray(parts[0]))
+
+    def items(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, rows) of every entry."""
+        pid_of_row = np.empty(self.n_pages, np.int64)
+        pid_of_row[self.page_rows] = self.page_ids
+        used = self.pages[: self.n_pages] != EMPTY
+        page, slot = np.nonzero(used)
+        return (pid_of_row[page] << PAGE_BITS) + slot, self.pages[: self.n_pages][used]
 
     def nbytes(self) -> int:
-        return self.slots.nbytes
+        return self.pages.nbytes + self.page_ids.nbytes + self.page_rows.nbytes
 
 
 class HashIndex:
@@ -222,7 +265,7 @@ class HashIndex:
         _hash_insert(self.slot_rows, self.slot_keys, np.ascontiguousarray(old_keys), old_rows)
 
     def try_insert_range(self, parts: np.ndarray, first_row: int) -> int:
-        """Like DenseIndex.try_insert_range."""
+        """Like PagedIndex.try_insert_range."""
         n = parts.shape[1]
         self._reserve(n)
         parts = np.ascontiguousarray(parts)
@@ -258,7 +301,7 @@ class KeyIndex:
 
     def __init__(self, n_parts: int) -> None:
         self.n_parts = n_parts
-        self.impl: DenseIndex | HashIndex = DenseIndex() if n_parts == 1 else HashIndex(n_parts)
+        self.impl: PagedIndex | HashIndex = PagedIndex() if n_parts == 1 else HashIndex(n_parts)
 
     @property
     def count(self) -> int:
@@ -268,19 +311,18 @@ class KeyIndex:
         """Insert the keys of rows first_row... (consecutive, as appends are); -1 when done, else
         the position of the first key already present in the index or earlier in `parts` (and
         nothing was inserted)."""
-        if isinstance(self.impl, DenseIndex) and not self.impl.fits(parts[0]):
+        if isinstance(self.impl, PagedIndex) and not self.impl.fits(parts[0]):
             self._to_hash()
         return self.impl.try_insert_range(parts, first_row)
 
     def _to_hash(self) -> None:
-        dense = self.impl
-        assert isinstance(dense, DenseIndex)
-        used = np.flatnonzero(dense.slots != EMPTY)
+        paged = self.impl
+        assert isinstance(paged, PagedIndex)
+        keys, rows = paged.items()
         hashed = HashIndex(1)
-        hashed._reserve(len(used))
-        _hash_insert(hashed.slot_rows, hashed.slot_keys, (used + dense.base).reshape(1, -1).astype(np.int64),
-                     dense.slots[used])
-        hashed.count = len(used)
+        hashed._reserve(len(keys))
+        _hash_insert(hashed.slot_rows, hashed.slot_keys, keys.reshape(1, -1).astype(np.int64), rows)
+        hashed.count = len(keys)
         self.impl = hashed
 
     def probe(self, parts: np.ndarray) -> np.ndarray:
