@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data-dir", default="/tmp/bench-data", help="gen_data.py output (generated when missing)")
     p.add_argument("--peers", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench"),
                    help="folder of peers.py and gen_data.py")
-    p.add_argument("--interval", type=float, default=0.1, help="coalescing interval of the live queries (s)")
+    p.add_argument("--interval", type=float, default=None,
+                   help="coalescing interval of the live queries (s); the library's default when omitted")
     p.add_argument("--reps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seconds", type=float, default=60.0)
@@ -198,7 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     store = adapter.session._database
     plain = adapter._query
     # peers' own q2 and q3, asked for live.
-    adapter._query = lambda *ms, **kw: adapter.cube.query(*ms, live=True, interval=args.interval, **kw)
+    adapter._query = lambda *ms, **kw: adapter.cube.query(
+        *ms, live=True, **({} if args.interval is None else {"interval": args.interval}), **kw)
     lives = [adapter.q2(), adapter.q3()]
     adapter._query = plain
     try:
