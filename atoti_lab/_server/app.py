@@ -373,8 +373,8 @@ class QueryResult:
         return to_ipc(data.replace_schema_metadata(None), metadata)
 
 
-def run_query(session: Any, spec: QuerySpec) -> QueryResult:
-    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while)."""
+def _query_call(session: Any, spec: QuerySpec) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The cube, measures and keyword arguments of ``cube.query`` that `spec` asks for."""
     cubes = session.cubes
     if spec.cube not in cubes:
         raise HTTPException(404, f"No cube named {spec.cube!r}.")
@@ -389,8 +389,25 @@ def run_query(session: Any, spec: QuerySpec) -> QueryResult:
     for i, clause in enumerate(spec.filter):
         part = _level_condition(cube, clause, i)
         condition = part if condition is None else condition & part
-    frame = cube.query(*measures, levels=levels, filter=condition, include_totals=spec.include_totals,
-                       include_empty_rows=spec.include_empty_rows, mode="raw")
+    return cube, measures, {"levels": levels, "filter": condition, "include_totals": spec.include_totals,
+                            "include_empty_rows": spec.include_empty_rows, "mode": "raw"}
+
+
+def run_query(session: Any, spec: QuerySpec) -> QueryResult:
+    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while)."""
+    cube, measures, kwargs = _query_call(session, spec)
+    return query_result(cube.query(*measures, **kwargs), kwargs["levels"], measures)
+
+
+def live_query(session: Any, spec: QuerySpec, interval: float) -> tuple[Any, Callable[[pd.DataFrame], QueryResult]]:
+    """`spec` as a live query (``cube.query(..., live=True)``), and how to turn its results into
+    QueryResults."""
+    cube, measures, kwargs = _query_call(session, spec)
+    live = cube.query(*measures, live=True, interval=interval, **kwargs)
+    return live, lambda frame: query_result(frame, kwargs["levels"], measures)
+
+
+def query_result(frame: pd.DataFrame, levels: list[Any], measures: list[Any]) -> QueryResult:
     return QueryResult(pd.DataFrame(frame), [lvl.name for lvl in levels], [m.name for m in measures])
 
 

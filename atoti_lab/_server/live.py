@@ -15,8 +15,9 @@ as an Arrow IPC stream. ``{"type": "unsubscribe", "id": "q1"}`` stops one subscr
 socket stops them all. Errors in a message or a query (unknown cube, level, measure; bad JSON) come
 back as ``{"type": "error", "id", "error"}`` and leave the socket and other subscriptions running.
 
-The socket is authenticated like every route (``auth``; a query needs ``ROLE_USER``). Re-running
-the query is one function, :func:`rerun`, so incremental live queries can replace it.
+The socket is authenticated like every route (``auth``; a query needs ``ROLE_USER``). Each
+subscription holds a live query (``cube.query(..., live=True)``): after a commit, its result is
+updated from the committed rows only, not queried again.
 """
 
 from __future__ import annotations
@@ -25,17 +26,20 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import pandas as pd
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .app import QueryResult, QuerySpec, run_query
+from .app import QueryResult, QuerySpec, live_query
 from .app import _translate_errors as query_errors
 
-__all__ = ["DEFAULT_INTERVAL", "LivePath", "live_endpoint", "rerun"]
+__all__ = ["DEFAULT_INTERVAL", "LivePath", "live_endpoint"]
 
 DEFAULT_INTERVAL = 0.1
 """Seconds between two results of one subscription, at least (commits in between are coalesced)."""
@@ -43,11 +47,6 @@ MIN_INTERVAL = 0.01
 MAX_MESSAGE_BYTES = 1 * 2**20
 MAX_SUBSCRIPTIONS = 100
 LivePath = "/atoti/rest/v0/live"
-
-
-def rerun(session: Any, spec: QuerySpec) -> QueryResult:
-    """The subscription's new result after a commit (today: the whole query again)."""
-    return query_errors(lambda: run_query(session, spec))
 
 
 def cube_tables(session: Any, cube_name: str) -> frozenset[str]:
@@ -79,6 +78,29 @@ class _Subscription:
     tables: frozenset[str]
     dirty: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    live: Any = None  # the LiveQuery following `spec`; None until started, or after it failed
+    as_result: Callable[[pd.DataFrame], QueryResult] | None = None
+
+    def latest(self, session: Any) -> QueryResult:
+        """The result as of the latest commit (call in a worker thread). A live query that failed
+        (e.g. its measure was deleted) is started again, so the error is told once per commit and
+        the subscription recovers when the measure comes back."""
+        if self.live is None:
+            self.live, self.as_result = query_errors(lambda: live_query(session, self.spec, self.interval))
+        try:
+            query_errors(self.live.refresh)  # the pending commits, applied now rather than at the next interval
+        except BaseException:
+            self.stop()
+            raise
+        assert self.as_result is not None
+        return self.as_result(self.live.result)
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 class _Connection:
@@ -118,8 +140,7 @@ class _Connection:
         finally:
             unsubscribe()
             for sub in self._subscriptions.values():
-                if sub.task is not None:
-                    sub.task.cancel()
+                await run_in_threadpool(sub.stop)
 
     async def _handle(self, text: str) -> None:
         if len(text) > MAX_MESSAGE_BYTES:
@@ -136,8 +157,7 @@ class _Connection:
             sub = self._subscriptions.pop(id, None)
             if sub is None:
                 raise _ProtocolError(f"No subscription with id {id!r}.", id)
-            if sub.task is not None:
-                sub.task.cancel()
+            await run_in_threadpool(sub.stop)
             await self._send({"type": "unsubscribed", "id": id})
             return
         if kind != "subscribe":
@@ -159,17 +179,17 @@ class _Connection:
             raise _ProtocolError(f"Field 'interval' must be a number of seconds >= {MIN_INTERVAL}, got {interval!r}.", id)
         try:
             spec = QuerySpec.from_json(cube, message)
-            first = await run_in_threadpool(rerun, self._session, spec)
-            tables = await run_in_threadpool(cube_tables, self._session, cube)
+            sub = _Subscription(id, spec, fmt, float(interval), frozenset())
+            first = await run_in_threadpool(sub.latest, self._session)  # checks the cube, measures and levels
+            sub.tables = await run_in_threadpool(cube_tables, self._session, cube)
         except HTTPException as error:
             raise _ProtocolError(str(error.detail), id) from None
-        sub = _Subscription(id, spec, fmt, float(interval), tables)
         self._subscriptions[id] = sub
         await self._send_result(sub, first, 0)
         sub.task = asyncio.create_task(self._follow(sub))
 
     async def _follow(self, sub: _Subscription) -> None:
-        """Re-run after commits: one result per wake-up, at most one per interval."""
+        """A result after commits: one per wake-up, at most one per interval."""
         seq = 0
         last = self._loop.time()
         try:
@@ -184,7 +204,7 @@ class _Connection:
                 try:
                     # The cube's joins may have changed since: refresh the tables it watches.
                     sub.tables = await run_in_threadpool(cube_tables, self._session, sub.spec.cube)
-                    result = await run_in_threadpool(rerun, self._session, sub.spec)
+                    result = await run_in_threadpool(sub.latest, self._session)
                 except HTTPException as error:  # e.g. a measure was deleted
                     await self._send({"type": "error", "id": sub.id, "error": str(error.detail)})
                     continue
