@@ -351,6 +351,41 @@ class Session:
                        len(model.hierarchies), len(model.measures))
         return cube
 
+    def query_mdx(self, mdx: str, /, *, keep_totals: bool = False, timeout: Any = None, mode: str = "pretty",
+                  context: Mapping[str, Any] | None = None, explain: bool = False, **kwargs: Any) -> pd.DataFrame:
+        """Run an MDX SELECT query: levels of every axis as the index (ROWS first), measures as columns.
+
+        >>> session.query_mdx("SELECT [Measures].[Price.SUM] ON COLUMNS, "  # doctest: +SKIP
+        ...                   "NON EMPTY [Prices].[Country].[Country].Members ON ROWS FROM [Prices]")
+
+        ``keep_totals=True`` keeps the total rows the query asks for (an ``[AllMember]``, a
+        ``DrilldownLevel``). `timeout` and `context` are accepted for atoti compatibility (queries run
+        in memory, to completion)."""
+        from ._engine.mdx import MdxError, cube_name, translate
+        from ._engine.result.to_pandas import to_frame
+
+        if mode not in ("pretty", "raw"):
+            raise ValueError(f"mode must be 'pretty' or 'raw', got {mode!r}.")
+        if explain:
+            raise NotImplementedError("query_mdx(explain=True) is not supported.")
+        from_cube = cube_name(mdx)
+        name = from_cube.text
+        cubes = self.cubes
+        if name not in cubes:
+            raise MdxError(f"The session has no cube [{name}]; its cubes are {sorted(cubes)}", mdx, from_cube.pos)
+        cube = cubes[name]
+        runner = cube._runner
+
+        def members_of(ref: Any) -> list[Any]:
+            h = cube._model.hierarchies[(ref.dimension, ref.hierarchy)]
+            level = next(lvl for lvl in h.levels if lvl.name == ref.level)
+            return runner.resolver.members(level).values
+
+        query = translate(mdx, cube._model, members_of, keep_totals=keep_totals)
+        cells = cube._cells(query.spec)
+        formatters = {m: cube._model.measures[m].formatter for m in query.spec.measures}
+        return to_frame(cells, mode=mode, formatters=formatters)
+
     # -- server ---------------------------------------------------------------------------------
     @property
     def link(self) -> Any:
