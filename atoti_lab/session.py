@@ -361,13 +361,19 @@ class Session:
         ``keep_totals=True`` keeps the total rows the query asks for (an ``[AllMember]``, a
         ``DrilldownLevel``). `timeout` and `context` are accepted for atoti compatibility (queries run
         in memory, to completion)."""
-        from ._engine.mdx import MdxError, cube_name, translate
         from ._engine.result.to_pandas import to_frame
 
         if mode not in ("pretty", "raw"):
             raise ValueError(f"mode must be 'pretty' or 'raw', got {mode!r}.")
         if explain:
             raise NotImplementedError("query_mdx(explain=True) is not supported.")
+        cells, formatters = self._run_mdx(mdx, keep_totals=keep_totals)
+        return to_frame(cells, mode=mode, formatters=formatters)
+
+    def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[Any, dict[str, str | None]]:
+        """The cell set of an MDX query and its measures' formatters (query_mdx and the server's route)."""
+        from ._engine.mdx import MdxError, cube_name, translate
+
         from_cube = cube_name(mdx)
         name = from_cube.text
         cubes = self.cubes
@@ -383,8 +389,7 @@ class Session:
 
         query = translate(mdx, cube._model, members_of, keep_totals=keep_totals)
         cells = cube._cells(query.spec)
-        formatters = {m: cube._model.measures[m].formatter for m in query.spec.measures}
-        return to_frame(cells, mode=mode, formatters=formatters)
+        return cells, {m: cube._model.measures[m].formatter for m in query.spec.measures}
 
     # -- server ---------------------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ ones marked *admin* need ROLE_ADMIN, see ``auth``):
 ``GET  /cubes/{name}``                      one cube
 ``POST /cubes/{name}/query``                ``{measures, levels, filter, includeTotals}`` -> Arrow IPC (or
                                             JSON with ``Accept: application/json``) of ``cube.query(mode="raw")``
+``POST /query/mdx``                          ``{mdx, keepTotals}`` -> Arrow IPC (or JSON) of ``session.query_mdx(mode="raw")``
 ``WS   /live``                              live query subscriptions (see ``live``)
 ==========================================  ===============================================================
 
@@ -120,6 +121,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         _route(f"{base}/cubes", GET=rest.cubes, POST=rest.create_cube),
         Route(f"{base}/cubes/{{name}}", rest.cube, methods=["GET"]),
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
+        Route(f"{base}/query/mdx", rest.query_mdx, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
         Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
         *shared_routes(session, rest, base),
@@ -330,6 +332,24 @@ class _Rest:
 
         return await self._run(query)
 
+    async def query_mdx(self, request: Request) -> Response:
+        body = await self._json(request)
+        mdx = _field(body, "mdx", str)
+        keep_totals = _field(body, "keepTotals", bool, default=False)
+        as_json = _wants_json(request.headers.get("accept", ""))
+
+        def query() -> Response:
+            from .._engine.result.to_pandas import to_frame
+
+            cells, formatters = self._session._run_mdx(mdx, keep_totals=keep_totals)
+            frame = to_frame(cells, mode="raw", formatters=formatters)
+            result = QueryResult(frame, [g.ref.level for g in cells.levels], list(formatters), formatters)
+            if as_json:
+                return JSONResponse(result.json())
+            return Response(result.ipc(), media_type=ARROW_STREAM)
+
+        return await self._run(query)
+
 
 @dataclass(frozen=True)
 class QuerySpec:
@@ -363,6 +383,7 @@ class QueryResult:
     frame: pd.DataFrame
     levels: list[str]
     measures: list[str]
+    formatters: dict[str, str | None] | None = None
 
     def json(self) -> dict[str, Any]:
         return _json_table(self.frame)
@@ -370,6 +391,8 @@ class QueryResult:
     def ipc(self) -> bytes:
         data = pa.Table.from_pandas(self.frame, preserve_index=False)
         metadata = {"atoti_lab.levels": json.dumps(self.levels), "atoti_lab.measures": json.dumps(self.measures)}
+        if self.formatters is not None:
+            metadata["atoti_lab.formatters"] = json.dumps(self.formatters)
         return to_ipc(data.replace_schema_metadata(None), metadata)
 
 
