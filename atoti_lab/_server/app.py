@@ -17,6 +17,7 @@ ones marked *admin* need ROLE_ADMIN, see ``auth``):
 ``POST /cubes/{name}/query``                ``{measures, levels, filter, includeTotals}`` -> Arrow IPC (or
                                             JSON with ``Accept: application/json``) of ``cube.query(mode="raw")``
 ``POST /query/mdx``                          ``{mdx, keepTotals}`` -> Arrow IPC (or JSON) of ``session.query_mdx(mode="raw")``
+``POST /live/token``                        ``{token, expiresIn}``: opens ``/live?token=`` once (see ``auth``)
 ``WS   /live``                              live query subscriptions (see ``live``)
 ==========================================  ===============================================================
 
@@ -52,7 +53,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import endpoints as custom
-from .auth import AuthMiddleware, user_of
+from .auth import TOKEN_TTL, AuthMiddleware, LiveTokens, user_of
 from .wire import ARROW_STREAM, WireError, from_ipc, to_ipc
 
 if TYPE_CHECKING:
@@ -95,6 +96,14 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         user = user_of(request.scope)
         return JSONResponse({"security": security is not None, "user": user.name, "roles": sorted(user.roles)})
 
+    tokens = LiveTokens()
+
+    async def live_token(request: Request) -> JSONResponse:
+        # Without security the socket is open: no token is needed (null).
+        user = user_of(request.scope)
+        token = tokens.issue(user) if user.authenticated else None
+        return JSONResponse({"token": token, "expiresIn": TOKEN_TTL}, headers={"Cache-Control": "no-store"})
+
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -114,6 +123,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         WebSocketRoute(LivePath, live_endpoint(session, log)),
         Route("/versions/rest", versions, methods=["GET"]),
         Route(f"{base}/me", me, methods=["GET"]),
+        Route(f"{base}/live/token", live_token, methods=["POST"]),
         _route(f"{base}/tables", GET=rest.tables, POST=rest.create_table),
         Route(f"{base}/tables/{{name}}", rest.table, methods=["GET"]),
         _route(f"{base}/tables/{{name}}/rows", GET=rest.rows, POST=rest.load),
@@ -130,7 +140,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_CatchAll, log=log), Middleware(AuthMiddleware, security=security)],
+        middleware=[Middleware(_CatchAll, log=log), Middleware(AuthMiddleware, security=security, tokens=tokens)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.session = session
