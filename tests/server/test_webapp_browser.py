@@ -89,3 +89,31 @@ def test_log_in_build_a_pivot_save_restart_and_find_it(browser: object, tmp_path
         page.close()
     finally:
         session.close()
+
+
+def test_the_pivot_follows_the_data_through_the_live_websocket(browser: object, tmp_path: Path) -> None:
+    session = _session(tmp_path / "content")
+    try:
+        page = browser.new_page()
+        sockets: list[str] = []
+        pivot_queries: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        page.on("request", lambda r: pivot_queries.append(r.url) if r.url.endswith("/pivot") else None)
+        _login(page, session.url + "/")
+        page.click("#atl-new-dashboard")
+        page.wait_for_selector(".atl-pivot-root")
+        page.click(".atl-measure:has-text('Qty.SUM')")
+        page.click(".atl-level:has-text('City')")
+        page.wait_for_selector(".atl-pivot-root :text('London')")
+        page.wait_for_timeout(300)  # let the subscription go out
+        before = len(pivot_queries)
+        page.wait_for_timeout(1500)  # no polling: nothing changes, nothing is asked
+        assert len(pivot_queries) == before
+        # The socket carries a token: the browser cannot send Basic credentials on a websocket.
+        assert [url for url in sockets if "/atoti/rest/v0/live?token=" in url], sockets
+        session.tables["Sales"].append((4, "Berlin", 10))
+        page.wait_for_selector(".atl-pivot-root :text('Berlin')", timeout=10_000)
+        assert len(pivot_queries) > before
+        page.close()
+    finally:
+        session.close()

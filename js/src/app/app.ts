@@ -12,6 +12,7 @@ import type { PivotState } from "../grid/state";
 import { PivotView } from "../widgets/pivot";
 import type { PivotTraits } from "../widgets/pivot";
 import { Api, ApiError } from "./api";
+import { LiveChannel } from "./live";
 import { HttpPivotModel } from "./model";
 import "./app.css";
 
@@ -41,6 +42,7 @@ function h<K extends keyof HTMLElementTagNameMap>(
 
 class App {
   private readonly api: Api;
+  private readonly live: LiveChannel;
   private readonly header: HTMLElement;
   private readonly main: HTMLElement;
   private cleanup: (() => void)[] = [];
@@ -48,6 +50,7 @@ class App {
 
   constructor(root: HTMLElement) {
     this.api = Api.forPage(window.location);
+    this.live = new LiveChannel(this.api);
     this.header = h("header", { class: "atl-app-header" });
     this.main = h("main", { class: "atl-app-main" });
     root.append(this.header, this.main);
@@ -191,7 +194,7 @@ class App {
 
     const addWidget = (spec: WidgetSpec) => {
       const index = models.length;
-      const model = new HttpPivotModel(this.api, spec.state, spec.title, markDirty);
+      const model = new HttpPivotModel(this.api, spec.state, spec.title, markDirty, this.live);
       models.push(model);
       const card = h("div", { class: "atl-card" });
       const tools = h("div", { class: "atl-card-tools" });
