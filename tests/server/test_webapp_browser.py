@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -115,5 +116,29 @@ def test_the_pivot_follows_the_data_through_the_live_websocket(browser: object, 
         page.wait_for_selector(".atl-pivot-root :text('Berlin')", timeout=10_000)
         assert len(pivot_queries) > before
         page.close()
+    finally:
+        session.close()
+
+
+def test_another_user_cannot_overwrite_a_dashboard(browser: object, tmp_path: Path) -> None:
+    session = _session(tmp_path / "content")
+    try:
+        session.security.basic_authentication.credentials["bob"] = "bob-pw"
+        session.security.individual_roles["bob"] = {"ROLE_USER"}
+        dashboards = f"{session.url}/atoti/rest/v0/dashboards"
+        created = httpx.post(dashboards, json={"name": "Ana's board", "data": {"widgets": []}}, auth=("ana", "ana-pw"))
+        page = browser.new_page()
+        page.goto(session.url + "/")
+        page.fill("#atl-login-user", "bob")
+        page.fill("#atl-login-password", "bob-pw")
+        page.click("#atl-login-submit")
+        page.click(".atl-dashboard-link:has-text(\"Ana's board\")")
+        page.wait_for_selector("#atl-dashboard-name")
+        page.fill("#atl-dashboard-name", "Bob was here")
+        page.click("#atl-save-dashboard")
+        page.wait_for_selector("#atl-dashboard-status:has-text('belongs to another user')")
+        page.close()
+        item = httpx.get(f"{dashboards}/{created.json()['id']}", auth=("ana", "ana-pw")).json()
+        assert item["name"] == "Ana's board" and item["owner"] == "ana"
     finally:
         session.close()

@@ -237,13 +237,22 @@ class App {
     });
     save.addEventListener("click", async () => {
       const widgets = models.filter(Boolean).map((m) => ({ title: m.get("title") as string, state: m.get("state") as PivotState }));
-      await this.api.json(`dashboards/${id}`, { method: "PUT", body: { name: name.value || "Untitled dashboard", data: { widgets } } });
-      status.textContent = "Saved";
+      try {
+        await this.api.json(`dashboards/${id}`, { method: "PUT", body: { name: name.value || "Untitled dashboard", data: { widgets } } });
+        status.textContent = "Saved";
+      } catch (error) {
+        // e.g. 403: the dashboard belongs to another user (only its owner or an admin may change it).
+        status.textContent = String((error as Error).message ?? error);
+      }
     });
     remove.addEventListener("click", async () => {
       if (!window.confirm(`Delete the dashboard "${name.value}"?`)) return;
-      await this.api.json(`dashboards/${id}`, { method: "DELETE" });
-      window.location.hash = "#/";
+      try {
+        await this.api.json(`dashboards/${id}`, { method: "DELETE" });
+        window.location.hash = "#/";
+      } catch (error) {
+        status.textContent = String((error as Error).message ?? error);
+      }
     });
 
     const toolbar = h("div", { class: "atl-dashboard-toolbar" }, name, cubeSelect, add, savedSelect, addSaved, h("div", { class: "atl-spacer-flex" }), status, save, remove);
