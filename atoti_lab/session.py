@@ -368,10 +368,19 @@ class Session:
         if explain:
             raise NotImplementedError("query_mdx(explain=True) is not supported.")
         cells, formatters = self._run_mdx(mdx, keep_totals=keep_totals)
-        return to_frame(cells, mode=mode, formatters=formatters)
+        if len(cells) == 1:
+            return to_frame(cells[0], mode=mode, formatters=formatters)
+        frame, levels = self._mdx_raw(cells, formatters)
+        if mode == "raw":
+            return frame
+        from ._engine.mdx import with_level_index
+        from ._engine.result.frame import QueryResult
 
-    def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[Any, dict[str, str | None]]:
-        """The cell set of an MDX query and its measures' formatters (query_mdx and the server's route)."""
+        return QueryResult.from_frame(with_level_index(frame, levels), formatters)
+
+    def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[list[Any], dict[str, str | None]]:
+        """The cell sets of an MDX query (rows without totals first, then each combination of
+        totals) and its measures' formatters: for query_mdx and the server's route."""
         from ._engine.mdx import MdxError, cube_name, translate
 
         from_cube = cube_name(mdx)
@@ -388,8 +397,20 @@ class Session:
             return runner.resolver.members(level).values
 
         query = translate(mdx, cube._model, members_of, keep_totals=keep_totals)
-        cells = cube._cells(query.spec)
-        return cells, {m: cube._model.measures[m].formatter for m in query.spec.measures}
+        measures = query.specs[0].measures
+        return [cube._cells(spec) for spec in query.specs], {m: cube._model.measures[m].formatter for m in measures}
+
+    @staticmethod
+    def _mdx_raw(cells: list[Any], formatters: dict[str, str | None]) -> tuple[pd.DataFrame, list[str]]:
+        """The raw frame of `_run_mdx`'s cell sets, and the names of its level columns."""
+        from ._engine.mdx import combine
+        from ._engine.result.to_pandas import to_frame
+
+        frames = [to_frame(c, mode="raw", formatters=formatters) for c in cells]
+        order = {g.ref.level: g.members.values for g in cells[0].levels}
+        if len(frames) == 1:
+            return frames[0], list(order)
+        return combine(frames, order, list(formatters)), list(order)
 
     # -- server ---------------------------------------------------------------------------------
     @property

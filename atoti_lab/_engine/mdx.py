@@ -16,16 +16,20 @@ has the levels of ROWS, then COLUMNS, then further axes, and the measures as col
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from .expr.condition import And, Compare, LevelRef, Node, Or
 from .model.cube import CubeModel, HierarchyDef
 from .plan.query import QuerySpec
 
-__all__ = ["MdxError", "MdxQuery", "cube_name", "parse", "translate"]
+__all__ = ["MdxError", "MdxQuery", "combine", "cube_name", "parse", "translate", "with_level_index"]
 
 DEFAULT_MEASURE = "contributors.COUNT"
 
@@ -280,13 +284,13 @@ def cube_name(text: str) -> Token:
 @dataclass(frozen=True)
 class _HierSel:
     """One hierarchy's part of a set: its members at level `depth` (-1: the AllMember only), all of
-    them or those matching one of `members` (each a {level index: value} conjunction), with the
-    AllMember as well when `total`."""
+    them or those matching one of `members` (each a {level index: value} conjunction), plus, as
+    totals, the members above them at the depths in `totals` (-1: the AllMember)."""
 
     hierarchy: HierarchyDef
     depth: int
     members: tuple[tuple[tuple[int, Any], ...], ...] | None = None
-    total: bool = False
+    totals: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -298,10 +302,11 @@ class _Set:
 
 @dataclass(frozen=True)
 class MdxQuery:
-    """A translated query: run `spec` on cube `cube`; drop totals unless asked to keep them."""
+    """A translated query on cube `cube`: `specs[0]` gives the rows without totals, the others the
+    total rows asked for (one query per combination of totals across hierarchies)."""
 
     cube: str
-    spec: QuerySpec
+    specs: tuple[QuerySpec, ...]
 
 
 class _Translator:
@@ -348,7 +353,7 @@ class _Translator:
         # The set keeps the drilled members and gains their children: one level down, with totals.
         if h.depth + 1 >= len(h.hierarchy.levels):
             return h
-        return replace(h, depth=h.depth + 1, total=True)
+        return replace(h, depth=h.depth + 1, totals=h.totals | {h.depth})
 
     def crossjoin(self, items: Sequence[Any]) -> _Set:
         out = _Set()
@@ -388,21 +393,23 @@ class _Translator:
                 raise self.error("A set holds the members of one hierarchy; use Crossjoin to combine hierarchies",
                                  _pos(item))
             depth = max(h.depth for _, h in selections)
-            total = any(h.total or h.depth == -1 for _, h in selections)
+            totals = frozenset().union(*(h.totals for _, h in selections))
             members: list[tuple[tuple[int, Any], ...]] | None = []
             for item, h in selections:
-                if h.depth == -1:
+                if h.depth != depth and (h.depth == -1 or h.members is None):
+                    totals |= {h.depth}  # the AllMember, or a whole level above: totals of the deeper members
                     continue
                 if h.depth != depth:
-                    raise self.error("A set mixing members of different levels (other than the AllMember) is "
-                                     "not supported", _pos(item))
+                    raise self.error("A set mixing members of different levels (other than the AllMember or "
+                                     "whole levels) is not supported", _pos(item))
                 if h.members is None or members is None:
                     members = None
                 else:
                     members += [m for m in h.members if m not in members]
             first = selections[0][1]
             out.hierarchies[first.hierarchy.key] = _HierSel(first.hierarchy, depth,
-                                                             None if members is None else tuple(members), total)
+                                                             None if members is None else tuple(members),
+                                                             frozenset(t for t in totals if t < depth))
         out.non_empty = any(p.non_empty for _, p in parts)
         return out
 
@@ -438,7 +445,7 @@ class _Translator:
         suffix = node.suffix.text.upper() if node.suffix is not None else None
         if not rest:  # the hierarchy: its default member (the AllMember), or all its members
             if suffix == "MEMBERS":
-                return self._one(h, len(levels) - 1, None, total=True)
+                return self._one(h, len(levels) - 1, None, totals=frozenset(range(-1, len(levels) - 1)))
             if suffix == "CHILDREN":
                 return self._one(h, 0, None)
             return self._one(h, -1, None)
@@ -483,8 +490,8 @@ class _Translator:
         return self._one(h, depth, (conditions,))
 
     @staticmethod
-    def _one(h: HierarchyDef, depth: int, members: Any, total: bool = False) -> _Set:
-        return _Set(hierarchies={h.key: _HierSel(h, depth, members, total)})
+    def _one(h: HierarchyDef, depth: int, members: Any, totals: frozenset[int] = frozenset()) -> _Set:
+        return _Set(hierarchies={h.key: _HierSel(h, depth, members, totals)})
 
     def member(self, h: HierarchyDef, depth: int, tok: Token) -> Any:
         """The level's member written `tok` (members are named by their text, dates in ISO form)."""
@@ -510,15 +517,19 @@ def _pos(node: Any) -> int:
     return node.pos
 
 
-def _condition(h: _HierSel) -> Node | None:
+def _condition(h: _HierSel, depth: int | None = None) -> Node | None:
+    """The filter the selected members put on rows shown at `depth` (the selection's own by
+    default): their conditions on that level and above (a total above them is not filtered)."""
+    depth = h.depth if depth is None else depth
     if h.members is None:
         return None
     parts: list[Node] = []
     for conj in h.members:
         cmp = [Compare(LevelRef(h.hierarchy.dimension, h.hierarchy.name, h.hierarchy.levels[i].name), "==", v)
-               for i, v in conj]
-        if cmp:
-            parts.append(cmp[0] if len(cmp) == 1 else And(tuple(cmp)))
+               for i, v in conj if i <= depth]
+        if not cmp:
+            return None  # one of the members covers every row at that depth
+        parts.append(cmp[0] if len(cmp) == 1 else And(tuple(cmp)))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Or(tuple(parts))
@@ -564,18 +575,62 @@ def translate(text: str, model: CubeModel, members_of: Callable[[LevelRef], Sequ
             condition = _condition(h)
             if condition is not None:
                 filters.append(condition)
-    levels = []
-    for h in shown.values():
-        condition = _condition(h)
-        if condition is not None:
-            filters.append(condition)
-        if h.depth >= 0:
-            lvl = h.hierarchy.levels[h.depth]
-            levels.append(LevelRef(h.hierarchy.dimension, h.hierarchy.name, lvl.name))
     if not measures and DEFAULT_MEASURE in model.measures:
         measures = [DEFAULT_MEASURE]
-    totals = keep_totals and any(h.total and h.depth >= 0 for h in shown.values())
-    node = None if not filters else filters[0] if len(filters) == 1 else And(tuple(filters))
-    spec = QuerySpec(measures=tuple(measures), levels=tuple(levels), filter=node, include_totals=totals,
-                     include_empty_rows=empty_rows)
-    return MdxQuery(model.name, spec)
+    # One query per combination of the depths each hierarchy shows: the deepest first (the rows
+    # without totals), then, with keep_totals, every combination with a total in it.
+    choices = [[h.depth] + (sorted(h.totals, reverse=True) if keep_totals else []) for h in shown.values()]
+    specs = []
+    for combo in itertools.product(*choices):
+        parts, levels = list(filters), []
+        for h, depth in zip(shown.values(), combo):
+            if depth >= 0:
+                condition = _condition(h, depth)
+                if condition is not None:
+                    parts.append(condition)
+                levels.append(LevelRef(h.hierarchy.dimension, h.hierarchy.name, h.hierarchy.levels[depth].name))
+        node = None if not parts else parts[0] if len(parts) == 1 else And(tuple(parts))
+        specs.append(QuerySpec(measures=tuple(measures), levels=tuple(levels), filter=node,
+                               include_empty_rows=empty_rows))
+    return MdxQuery(model.name, tuple(specs))
+
+
+def combine(frames: Sequence[pd.DataFrame], level_order: Mapping[str, Sequence[Any]], measures: Sequence[str],
+            ) -> pd.DataFrame:
+    """The raw frames of a query's depth combinations as one raw frame: the deepest frame's level
+    columns (None where a row is a total), rows in hierarchy order with totals before their members."""
+    levels = list(level_order)
+    parts = [f.reindex(columns=[*levels, *measures]) for f in frames if len(f)]
+    if not parts:
+        return frames[0]
+    frame = pd.concat(parts, ignore_index=True)
+    keys = []
+    for name in levels:
+        position = {value: i for i, value in enumerate(level_order[name])}
+        total = frame[name].isna().to_numpy()  # a total row: no member at this level
+        codes = np.array([position.get(v, len(position)) for v in frame[name].tolist()], dtype=np.int64)
+        keys.append(np.where(total, -1, codes))
+    order = np.lexsort(keys[::-1]) if keys else np.arange(len(frame))
+    frame = frame.iloc[order].reset_index(drop=True)
+    columns: dict[str, Any] = {}
+    for name in levels:  # NaN from reindexing stands for a total: None, as in cube.query's raw totals
+        values = np.empty(len(frame), dtype=object)
+        values[:] = [None if missing else v for v, missing in zip(frame[name].tolist(), frame[name].isna())]
+        columns[name] = values
+    # Built as to_frame builds raw results, so both infer the same column types.
+    return pd.DataFrame({**columns, **{m: frame[m] for m in measures}})
+
+
+def with_level_index(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    """A combined raw frame in the "pretty" shape: levels as the index, "Total" on a total in the
+    first level and "" below it (as cube.query shows totals)."""
+    measures = frame[[c for c in frame.columns if c not in levels]]
+    if not levels:
+        return measures
+    arrays = []
+    for i, name in enumerate(levels):
+        blank = "Total" if i == 0 else ""
+        values = [blank if missing else v for v, missing in zip(frame[name].tolist(), frame[name].isna())]
+        arrays.append(pd.Index(values, dtype=object, name=name, tupleize_cols=False))
+    index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays, names=list(levels))
+    return measures.set_axis(index, axis=0)

@@ -349,11 +349,10 @@ class _Rest:
         as_json = _wants_json(request.headers.get("accept", ""))
 
         def query() -> Response:
-            from .._engine.result.to_pandas import to_frame
-
-            cells, formatters = self._session._run_mdx(mdx, keep_totals=keep_totals)
-            frame = to_frame(cells, mode="raw", formatters=formatters)
-            result = QueryResult(frame, [g.ref.level for g in cells.levels], list(formatters), formatters)
+            session = self._session
+            cells, formatters = session._run_mdx(mdx, keep_totals=keep_totals)
+            frame, levels = session._mdx_raw(cells, formatters)
+            result = QueryResult(frame, levels, list(formatters), formatters)
             if as_json:
                 return JSONResponse(result.json())
             return Response(result.ipc(), media_type=ARROW_STREAM)

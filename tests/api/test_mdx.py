@@ -139,3 +139,57 @@ def test_results_follow_loads(shop_mdx):
     shop_mdx.sales += ("s08", "West", "tea", 7, 4.0, pd.Timestamp("2024-05-01").date())
     after = s.query_mdx(mdx)["qty.SUM"].to_dict()
     assert after == {**before, "West": 7}
+
+
+def test_totals_across_hierarchies_are_every_combination(shop_mdx):
+    s = shop_mdx.session
+    mdx = ("SELECT NON EMPTY DrilldownLevel([Sales].[shop].[ALL].[AllMember]) ON ROWS, "
+           "NON EMPTY Crossjoin([Measures].[qty.SUM], DrilldownLevel([Products].[family].[ALL].[AllMember])) "
+           "ON COLUMNS FROM [Sales]")
+    got = s.query_mdx(mdx, keep_totals=True)
+    sales = sales_frame(shop_mdx)
+    families = shop_mdx.products.head().reset_index().set_index("product")["family"]
+    sales["family"] = sales["product"].map(families).fillna("N/A")
+    expected = {("Total", ""): sales["qty"].sum()}
+    expected |= {("Total", f): q for f, q in sales.groupby("family")["qty"].sum().items()}
+    for shop, rows in sales.groupby("shop"):
+        expected[(shop, "")] = rows["qty"].sum()
+        expected |= {(shop, f): q for f, q in rows.groupby("family")["qty"].sum().items()}
+    assert got["qty.SUM"].to_dict() == expected
+    # Totals first, then members in level order, at every level (atoti's hierarchized order).
+    assert list(got.index)[:4] == [("Total", ""), ("Total", "Cold"), ("Total", "Hot"), ("Total", "N/A")]
+    assert list(got.index)[4:6] == [("East", ""), ("East", "Cold")]
+    raw = s.query_mdx(mdx, keep_totals=True, mode="raw")
+    assert raw[["shop", "family"]].iloc[0].isna().all() and raw["qty.SUM"].iloc[0] == sales["qty"].sum()
+    # Level columns are typed as cube.query's raw results type them.
+    totals = shop_mdx.cube.query(shop_mdx.m["qty.SUM"], levels=[shop_mdx.l["shop"]],
+                                                       include_totals=True, mode="raw")
+    assert raw["shop"].dtype == totals["shop"].dtype
+    assert len(raw) == len(got)
+    assert len(s.query_mdx(mdx)) == sales.groupby(["shop", "family"]).ngroups
+
+
+def test_the_all_member_in_a_member_set_is_the_unfiltered_total(shop_mdx):
+    s = shop_mdx.session
+    mdx = ("SELECT [Measures].[qty.SUM] ON COLUMNS, "
+           "{[Sales].[shop].[AllMember], [Sales].[shop].[shop].[North]} ON ROWS FROM [Sales]")
+    sales = sales_frame(shop_mdx)
+    got = s.query_mdx(mdx, keep_totals=True)
+    assert got["qty.SUM"].to_dict() == {"Total": sales["qty"].sum(),
+                                        "North": sales[sales["shop"] == "North"]["qty"].sum()}
+    assert s.query_mdx(mdx)["qty.SUM"].to_dict() == {"North": 15}
+
+
+def test_all_members_of_a_multi_level_hierarchy(shop_mdx):
+    s, l, m = shop_mdx.session, shop_mdx.l, shop_mdx.m
+    mdx = "SELECT [Measures].[qty.SUM] ON COLUMNS, NON EMPTY [Sales].[Sold].Members ON ROWS FROM [Sales]"
+    got = s.query_mdx(mdx, keep_totals=True)
+    expected = shop_mdx.cube.query(m["qty.SUM"], levels=[l["Month"]], include_totals=True)
+    assert got["qty.SUM"].to_dict() == expected["qty.SUM"].to_dict()
+    assert list(got.index) == list(expected.index)
+    assert got.loc[(2023, ""), "qty.SUM"] == 11
+    # Drilling down a level keeps it as the subtotals of the next one, without the grand total.
+    drilled = s.query_mdx("SELECT [Measures].[qty.SUM] ON 0, NON EMPTY DrilldownLevel([Sales].[Sold].[Year]"
+                          ".Members) ON 1 FROM [Sales]", keep_totals=True)
+    assert "Total" not in drilled.index.get_level_values(0)
+    assert drilled["qty.SUM"].to_dict() == {k: v for k, v in got["qty.SUM"].to_dict().items() if k[0] != "Total"}
