@@ -5,8 +5,8 @@ What the connected session may do follows atoti's tiers, decided once at connect
 * **Live Extension** — the target has security on and the authentication grants ``ROLE_ADMIN``:
   ``tables`` (``head``, ``+=``, ``load`` of pandas/Arrow data streamed as Arrow IPC, ``drop``),
   ``create_table``, ``create_cube``, plus everything below.
-* **Minimal** — any other target or user able to read: ``cubes`` and ``cube.query(...)`` (as atoti's
-  "always available" capabilities). Anything of Live Extension raises
+* **Minimal** — any other target or user able to read: ``cubes``, ``cube.query(...)`` and
+  ``query_mdx(...)`` (as atoti's "always available" capabilities). Anything of Live Extension raises
   :class:`~atoti_lab.errors.LiveExtensionUnavailableError` saying why.
 
 Wrong or missing credentials for a secured target fail at connection with

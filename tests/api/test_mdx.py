@@ -162,8 +162,8 @@ def test_totals_across_hierarchies_are_every_combination(shop_mdx):
     raw = s.query_mdx(mdx, keep_totals=True, mode="raw")
     assert raw[["shop", "family"]].iloc[0].isna().all() and raw["qty.SUM"].iloc[0] == sales["qty"].sum()
     # Level columns are typed as cube.query's raw results type them.
-    totals = shop_mdx.cube.query(shop_mdx.m["qty.SUM"], levels=[shop_mdx.l["shop"]],
-                                                       include_totals=True, mode="raw")
+    totals = shop_mdx.cube.query(shop_mdx.m["qty.SUM"], levels=[shop_mdx.l["shop"]], include_totals=True,
+                                 mode="raw")
     assert raw["shop"].dtype == totals["shop"].dtype
     assert len(raw) == len(got)
     assert len(s.query_mdx(mdx)) == sales.groupby(["shop", "family"]).ngroups
