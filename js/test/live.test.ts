@@ -65,7 +65,7 @@ describe("LiveChannel", () => {
     socket.push({ type: "result", id: "w2", seq: 1, format: "json", data: {} });
     expect(changes).toEqual(["b"]);
     stopA();
-    expect(socket.sent.at(-1)).toEqual({ type: "unsubscribe", id: "w1" });
+    expect(socket.sent[socket.sent.length - 1]).toEqual({ type: "unsubscribe", id: "w1" });
     socket.push({ type: "result", id: "w1", seq: 2, format: "json", data: {} }); // gone: ignored
     expect(changes).toEqual(["b"]);
   });
