@@ -370,13 +370,12 @@ class Session:
         cells, formatters = self._run_mdx(mdx, keep_totals=keep_totals)
         if len(cells) == 1:
             return to_frame(cells[0], mode=mode, formatters=formatters)
-        frame, levels = self._mdx_raw(cells, formatters)
+        combined = self._mdx_combined(cells, formatters)
         if mode == "raw":
-            return frame
-        from ._engine.mdx import with_level_index
+            return combined.raw()
         from ._engine.result.frame import QueryResult
 
-        return QueryResult.from_frame(with_level_index(frame, levels), formatters)
+        return QueryResult.from_frame(combined.pretty(), formatters)
 
     def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[list[Any], dict[str, str | None]]:
         """The cell sets of an MDX query (rows without totals first, then each combination of
@@ -401,16 +400,12 @@ class Session:
         return [cube._cells(spec) for spec in query.specs], {m: cube._model.measures[m].formatter for m in measures}
 
     @staticmethod
-    def _mdx_raw(cells: list[Any], formatters: dict[str, str | None]) -> tuple[pd.DataFrame, list[str]]:
-        """The raw frame of `_run_mdx`'s cell sets, and the names of its level columns."""
+    def _mdx_combined(cells: list[Any], formatters: dict[str, str | None]) -> Any:
+        """`_run_mdx`'s cell sets as one result (see ``_engine.mdx.Combined``)."""
         from ._engine.mdx import combine
         from ._engine.result.to_pandas import to_frame
 
-        frames = [to_frame(c, mode="raw", formatters=formatters) for c in cells]
-        order = {g.ref.level: g.members.values for g in cells[0].levels}
-        if len(frames) == 1:
-            return frames[0], list(order)
-        return combine(frames, order, list(formatters)), list(order)
+        return combine(cells, [to_frame(c, mode="raw", formatters=formatters)[list(formatters)] for c in cells])
 
     # -- server ---------------------------------------------------------------------------------
     @property

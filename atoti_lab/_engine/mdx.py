@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,9 +27,9 @@ import pandas as pd
 
 from .expr.condition import And, Compare, LevelRef, Node, Or
 from .model.cube import CubeModel, HierarchyDef
-from .plan.query import QuerySpec
+from .plan.query import CellSet, QuerySpec
 
-__all__ = ["MdxError", "MdxQuery", "combine", "cube_name", "parse", "translate", "with_level_index"]
+__all__ = ["Combined", "MdxError", "MdxQuery", "combine", "cube_name", "parse", "translate"]
 
 DEFAULT_MEASURE = "contributors.COUNT"
 
@@ -595,42 +595,69 @@ def translate(text: str, model: CubeModel, members_of: Callable[[LevelRef], Sequ
     return MdxQuery(model.name, tuple(specs))
 
 
-def combine(frames: Sequence[pd.DataFrame], level_order: Mapping[str, Sequence[Any]], measures: Sequence[str],
-            ) -> pd.DataFrame:
-    """The raw frames of a query's depth combinations as one raw frame: the deepest frame's level
-    columns (None where a row is a total), rows in hierarchy order with totals before their members."""
-    levels = list(level_order)
-    parts = [f.reindex(columns=[*levels, *measures]) for f in frames if len(f)]
-    if not parts:
-        return frames[0]
-    frame = pd.concat(parts, ignore_index=True)
-    keys = []
-    for name in levels:
-        position = {value: i for i, value in enumerate(level_order[name])}
-        total = frame[name].isna().to_numpy()  # a total row: no member at this level
-        codes = np.array([position.get(v, len(position)) for v in frame[name].tolist()], dtype=np.int64)
-        keys.append(np.where(total, -1, codes))
-    order = np.lexsort(keys[::-1]) if keys else np.arange(len(frame))
+@dataclass(frozen=True)
+class Combined:
+    """The cell sets of a query's total combinations as one result: per level (those of the deepest
+    cell set) its members and, per row, a member position (-1 on a total); the measures' columns;
+    rows in hierarchy order, totals before their members (atoti's hierarchized order)."""
+
+    names: list[str]
+    members: list[np.ndarray]
+    codes: list[np.ndarray]
+    measures: pd.DataFrame
+
+    def raw(self) -> pd.DataFrame:
+        """cube.query's raw shape: levels as columns (None on totals), then the measures."""
+        columns: dict[str, Any] = {}
+        for name, members, codes in zip(self.names, self.members, self.codes):
+            values = np.append(members, None)
+            columns[name] = values[np.where(codes < 0, len(members), codes)]
+        # Built as to_frame builds raw results, so both infer the same column types.
+        return pd.DataFrame({**columns, **{m: self.measures[m].array for m in self.measures.columns}})
+
+    def pretty(self) -> pd.DataFrame:
+        """The measures indexed by the levels, "Total" on a total in the first level and "" below."""
+        if not self.names:
+            return self.measures
+        parts = []
+        for i, (members, codes) in enumerate(zip(self.members, self.codes)):
+            values = pd.Index([*members, "Total" if i == 0 else ""], dtype=object)
+            parts.append((values, np.where(codes < 0, len(members), codes)))
+        if len(parts) == 1:
+            values, codes = parts[0]
+            index: pd.Index = pd.Index(values.take(codes), name=self.names[0], tupleize_cols=False)
+        else:
+            index = pd.MultiIndex(levels=[p[0] for p in parts], codes=[p[1] for p in parts], names=self.names,
+                                  verify_integrity=False)
+        return self.measures.set_axis(index, axis=0)
+
+
+def combine(cells: Sequence[CellSet], measures: Sequence[pd.DataFrame]) -> Combined:
+    """`cells` (the deepest first) and their measures' columns as one :class:`Combined` result."""
+    full = cells[0].levels
+    members = [_objects(g.members.values) for g in full]
+    codes: list[list[np.ndarray]] = [[] for _ in full]
+    for cell_set, frame in zip(cells, measures):
+        present = {g.ref: (g, idx) for g, idx in zip(cell_set.levels, cell_set.member_index)}
+        rows = len(frame)
+        for i, g in enumerate(full):
+            if g.ref not in present:
+                codes[i].append(np.full(rows, -1, dtype=np.int64))
+                continue
+            level, index = present[g.ref]
+            # Map this cell set's member positions onto the deepest one's (commits may come between
+            # the queries): a lookup over the level's members, not over the rows.
+            position = {v: j for j, v in enumerate(g.members.values)}
+            remap = np.array([position.get(v, -1) for v in level.members.values] + [-1], dtype=np.int64)
+            codes[i].append(remap[np.where(index < 0, len(remap) - 1, index)])
+    joined = [np.concatenate(c) for c in codes]
+    frame = pd.concat(list(measures), ignore_index=True)
+    order = np.lexsort(joined[::-1]) if joined else np.arange(len(frame))
     frame = frame.iloc[order].reset_index(drop=True)
-    columns: dict[str, Any] = {}
-    for name in levels:  # NaN from reindexing stands for a total: None, as in cube.query's raw totals
-        values = np.empty(len(frame), dtype=object)
-        values[:] = [None if missing else v for v, missing in zip(frame[name].tolist(), frame[name].isna())]
-        columns[name] = values
-    # Built as to_frame builds raw results, so both infer the same column types.
-    return pd.DataFrame({**columns, **{m: frame[m] for m in measures}})
+    return Combined([g.ref.level for g in full], members, [c[order] for c in joined], frame)
 
 
-def with_level_index(frame: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
-    """A combined raw frame in the "pretty" shape: levels as the index, "Total" on a total in the
-    first level and "" below it (as cube.query shows totals)."""
-    measures = frame[[c for c in frame.columns if c not in levels]]
-    if not levels:
-        return measures
-    arrays = []
-    for i, name in enumerate(levels):
-        blank = "Total" if i == 0 else ""
-        values = [blank if missing else v for v, missing in zip(frame[name].tolist(), frame[name].isna())]
-        arrays.append(pd.Index(values, dtype=object, name=name, tupleize_cols=False))
-    index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays, names=list(levels))
-    return measures.set_axis(index, axis=0)
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out

@@ -351,8 +351,8 @@ class _Rest:
         def query() -> Response:
             session = self._session
             cells, formatters = session._run_mdx(mdx, keep_totals=keep_totals)
-            frame, levels = session._mdx_raw(cells, formatters)
-            result = QueryResult(frame, levels, list(formatters), formatters)
+            combined = session._mdx_combined(cells, formatters)
+            result = QueryResult(combined.raw(), combined.names, list(formatters), formatters)
             if as_json:
                 return JSONResponse(result.json())
             return Response(result.ipc(), media_type=ARROW_STREAM)
