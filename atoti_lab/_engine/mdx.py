@@ -9,9 +9,11 @@ Covers the forms atoti's documentation and UI write::
 Sets are measures, levels (``[D].[H].[L]``, ``.Members``), hierarchies (``[D].[H].Members``),
 members (``[D].[H].[L].[m]`` or by path ``[D].[H].[AllMember].[m1].[m2]``, ``.Children``), ``{...}``
 unions of one hierarchy's members, tuples ``(a, b)``, ``Crossjoin(a, b, ...)`` / ``a * b``,
-``Hierarchize``, ``DrilldownLevel``, ``NonEmpty`` and ``Distinct``. Whatever the axes, the result
-has the levels of ROWS, then COLUMNS, then further axes, and the measures as columns (atoti's
-``query_mdx`` shape). Errors are :class:`MdxError` naming the line and column of the offending text.
+``Hierarchize``, ``DrilldownLevel``, ``Descendants`` (SELF, SELF_AND_BEFORE), ``NonEmpty`` and
+``Distinct``. Whatever the axes, the result has the levels of ROWS, then COLUMNS, then further
+axes, and the measures as columns (atoti's ``query_mdx`` shape); with ``keep_totals``, the totals
+the sets ask for (an AllMember, drilled levels) in every combination across hierarchies, totals
+before their members. Errors are :class:`MdxError` naming the line and column of the offending text.
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ class Select:
     where: Any
 
 
+_FLAGS = ("ASC", "DESC", "BASC", "BDESC", "PRE", "POST", "SELF", "AFTER", "BEFORE", "BEFORE_AND_AFTER",
+          "SELF_AND_AFTER", "SELF_AND_BEFORE", "SELF_BEFORE_AFTER", "LEAVES")
 _AXIS_NAMES = {"COLUMNS": 0, "ROWS": 1, "PAGES": 2, "SECTIONS": 3, "CHAPTERS": 4}
 _SUFFIXES = {"MEMBERS": "Members", "ALLMEMBERS": "Members", "CHILDREN": "Children"}
 
@@ -238,7 +242,7 @@ class _Parser:
             args = [] if self.tok.text == ")" else self.items()
             self.expect(")")
             return Call(t.text.upper(), tuple(args), t.pos)
-        if t.kind == "num" or (t.kind == "word" and t.text.upper() in ("ASC", "DESC", "BASC", "BDESC", "PRE", "POST")):
+        if t.kind == "num" or (t.kind == "word" and t.text.upper() in _FLAGS):
             self.i += 1
             return t  # a number or flag argument (Hierarchize(set, POST), Order(...)): not a set
         raise self.error(f"Expected a set, a member or a measure, found {self._found()}")
@@ -336,7 +340,11 @@ class _Translator:
                 raise self.error("Crossjoin takes at least two sets", node.pos)
             return self.crossjoin(args)
         sets = [a for a in args if not isinstance(a, Token)]
-        if func in ("HIERARCHIZE", "DISTINCT", "NONEMPTY", "ORDER", "DRILLDOWNLEVEL"):
+        if func == "DESCENDANTS":
+            return self.descendants(node)
+        # Hierarchize only orders (results always come hierarchized); Order is not supported, as it
+        # would be silently ignored.
+        if func in ("HIERARCHIZE", "DISTINCT", "NONEMPTY", "DRILLDOWNLEVEL"):
             if not sets:
                 raise self.error(f"{func.title()} needs a set", node.pos)
             result = self.evaluate(sets[0])
@@ -345,8 +353,46 @@ class _Translator:
             if func == "DRILLDOWNLEVEL":
                 result.hierarchies = {k: self.drilldown(h) for k, h in result.hierarchies.items()}
             return result
-        raise self.error(f"Unsupported MDX function {func}: use Crossjoin, Hierarchize, DrilldownLevel, NonEmpty "
-                         "or Distinct", node.pos)
+        raise self.error(f"Unsupported MDX function {func}: use Crossjoin, Hierarchize, DrilldownLevel, "
+                         "Descendants, NonEmpty or Distinct", node.pos)
+
+    def descendants(self, node: Call) -> _Set:
+        """Descendants(member or set, level or distance[, SELF | SELF_AND_BEFORE])."""
+        args = node.args
+        if not args or isinstance(args[0], Token):
+            raise self.error("Descendants needs a member or a set of one hierarchy", node.pos)
+        base = self.evaluate(args[0])
+        if base.measures or len(base.hierarchies) != 1:
+            raise self.error("Descendants takes the members of one hierarchy", _pos(args[0]))
+        h = next(iter(base.hierarchies.values()))
+        target = h.depth + 1
+        if len(args) > 1:
+            arg = args[1]
+            if isinstance(arg, Token) and arg.kind == "num":
+                target = h.depth + int(arg.text)
+            elif isinstance(arg, Name):
+                level = self.evaluate(arg).hierarchies.get(h.hierarchy.key)
+                if level is None or level.members is not None or level.depth < 0:
+                    raise self.error("The second argument of Descendants is a level of the same hierarchy, or a "
+                                     "distance", arg.pos)
+                target = level.depth
+            else:
+                raise self.error("The second argument of Descendants is a level or a distance", _pos(arg))
+        flag = "SELF"
+        if len(args) > 2:
+            if not isinstance(args[2], Token) or args[2].kind != "word":
+                raise self.error("The third argument of Descendants is a flag such as SELF", _pos(args[2]))
+            flag = args[2].text.upper()
+        if flag not in ("SELF", "SELF_AND_BEFORE"):
+            raise self.error(f"Descendants flag {flag} is not supported: use SELF or SELF_AND_BEFORE", args[2].pos)
+        target = min(target, len(h.hierarchy.levels) - 1)
+        if target < h.depth:
+            raise self.error("Descendants goes down the hierarchy, not up", node.pos)
+        totals = frozenset()
+        if flag == "SELF_AND_BEFORE":
+            totals = (h.totals | set(range(h.depth, target))) - {target}
+        return _Set(hierarchies={h.hierarchy.key: replace(h, depth=target, totals=frozenset(totals))},
+                    non_empty=base.non_empty)
 
     @staticmethod
     def drilldown(h: _HierSel) -> _HierSel:

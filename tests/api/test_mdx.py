@@ -193,3 +193,26 @@ def test_all_members_of_a_multi_level_hierarchy(shop_mdx):
                           ".Members) ON 1 FROM [Sales]", keep_totals=True)
     assert "Total" not in drilled.index.get_level_values(0)
     assert drilled["qty.SUM"].to_dict() == {k: v for k, v in got["qty.SUM"].to_dict().items() if k[0] != "Total"}
+
+
+def test_descendants_as_atoti_s_ui_writes_it(shop_mdx):
+    s = shop_mdx.session
+    drilled = "DrilldownLevel([Sales].[Sold].[ALL].[AllMember])"
+    for descendants, same_as in [
+        ("Descendants({[Sales].[Sold].[AllMember]}, 1, SELF_AND_BEFORE)", drilled),
+        ("Descendants([Sales].[Sold].[AllMember], [Sales].[Sold].[Month])", "[Sales].[Sold].[Month].Members"),
+        ("Descendants([Sales].[Sold].[AllMember].[2023], 1)", "[Sales].[Sold].[AllMember].[2023].Children"),
+        ("Descendants([Sales].[Sold].[Year].Members, 1, SELF_AND_BEFORE)", "[Sales].[Sold].Members"),
+    ]:
+        def run(rows: str, keep_totals: bool) -> pd.DataFrame:
+            return s.query_mdx(f"SELECT [Measures].[qty.SUM] ON 0, NON EMPTY {rows} ON 1 FROM [Sales]",
+                               keep_totals=keep_totals)
+        for keep_totals in (False, True):
+            got, want = run(descendants, keep_totals), run(same_as, keep_totals)
+            if "[Sales].[Sold].Members" == same_as and keep_totals:
+                want = want[want.index.get_level_values(0) != "Total"]  # Year.Members has no AllMember
+            pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), obj=f"{descendants} {keep_totals}")
+    with pytest.raises(MdxError, match="flag LEAVES is not supported"):
+        s.query_mdx("SELECT Descendants([Sales].[Sold].[AllMember], 1, LEAVES) ON 0 FROM [Sales]")
+    with pytest.raises(MdxError, match="Unsupported MDX function ORDER"):
+        s.query_mdx("SELECT Order([Sales].[shop].[shop].Members, [Measures].[qty.SUM], DESC) ON 0 FROM [Sales]")
