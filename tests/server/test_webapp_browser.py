@@ -133,10 +133,13 @@ def test_another_user_cannot_overwrite_a_dashboard(browser: object, tmp_path: Pa
         page.fill("#atl-login-password", "bob-pw")
         page.click("#atl-login-submit")
         page.click(".atl-dashboard-link:has-text(\"Ana's board\")")
-        page.wait_for_selector("#atl-dashboard-name")
-        page.fill("#atl-dashboard-name", "Bob was here")
-        page.click("#atl-save-dashboard")
         page.wait_for_selector("#atl-dashboard-status:has-text('belongs to another user')")
+        assert page.is_disabled("#atl-save-dashboard") and page.is_disabled("#atl-delete-dashboard")
+        # The server refuses even when the page is bypassed (the HTTP tests check every route).
+        page.fill("#atl-dashboard-name", "Bob was here")
+        page.evaluate("document.getElementById('atl-save-dashboard').disabled = false")
+        page.click("#atl-save-dashboard")
+        page.wait_for_selector("#atl-dashboard-status:has-text('only its owner or a ROLE_ADMIN user')")
         page.close()
         item = httpx.get(f"{dashboards}/{created.json()['id']}", auth=("ana", "ana-pw")).json()
         assert item["name"] == "Ana's board" and item["owner"] == "ana"

@@ -25,6 +25,7 @@ interface Item<T> {
   id: number;
   name: string;
   data: T;
+  owner?: string | null;
 }
 
 type Dashboard = Item<{ widgets?: WidgetSpec[] }>;
@@ -47,6 +48,7 @@ class App {
   private readonly main: HTMLElement;
   private cleanup: (() => void)[] = [];
   private user: string | null = null;
+  private roles: string[] = [];
 
   constructor(root: HTMLElement) {
     this.api = Api.forPage(window.location);
@@ -61,6 +63,7 @@ class App {
     try {
       const me = await this.api.json("me");
       this.user = me.user;
+      this.roles = me.roles ?? [];
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return this.showLogin();
       return this.fail(error);
@@ -114,6 +117,7 @@ class App {
       try {
         const me = await this.api.json("me");
         this.user = me.user;
+        this.roles = me.roles ?? [];
       } catch (e) {
         this.api.logout();
         error.textContent = e instanceof ApiError && e.status === 401 ? "Wrong user name or password." : String(e);
@@ -255,6 +259,14 @@ class App {
       }
     });
 
+    // Only its owner (or an admin) may change a dashboard: the server enforces it, the page says it.
+    const owner = dashboard.owner ?? null;
+    if (owner !== null && this.user !== null && owner !== this.user && !this.roles.includes("ROLE_ADMIN")) {
+      save.disabled = true;
+      remove.disabled = true;
+      save.title = remove.title = "Only the dashboard's owner or an administrator can change it";
+      status.textContent = "Read-only: this dashboard belongs to another user";
+    }
     const toolbar = h("div", { class: "atl-dashboard-toolbar" }, name, cubeSelect, add, savedSelect, addSaved, h("div", { class: "atl-spacer-flex" }), status, save, remove);
     this.main.replaceChildren(h("section", { class: "atl-dashboard" }, toolbar, grid));
     for (const spec of specs) addWidget(spec);
