@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 import atoti_lab as tt
 from atoti_lab._server import ServerHandle, ServerStartError, create_app
+from atoti_lab._server.wire import from_ipc
 
 
 class _Records(logging.Handler):
@@ -266,3 +267,26 @@ def test_app_works_without_a_server() -> None:
 
     assert asyncio.run(get("/atoti/rest/v0/tables")) == []
     assert asyncio.run(get("/atoti/rest/v0/cubes")) == []
+
+
+def test_mdx_route(client: httpx.Client, session: tt.Session) -> None:
+    mdx = ("SELECT [Measures].[Qty.SUM] ON COLUMNS, NON EMPTY DrilldownLevel([Sales].[City].[ALL].[AllMember]) "
+           "ON ROWS FROM [Sales]")
+    answer = client.post("/atoti/rest/v0/query/mdx", json={"mdx": mdx, "keepTotals": True},
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 200, answer.text
+    # Totals first, then the cities in level order; the grand total's level is null.
+    assert answer.json() == {"columns": ["City", "Qty.SUM"],
+                             "data": [[None, 6], ["Berlin", 3], ["London", 2], ["Paris", 1]]}
+    arrow = client.post("/atoti/rest/v0/query/mdx", json={"mdx": mdx})
+    assert arrow.headers["content-type"].startswith("application/vnd.apache.arrow.stream")
+    assert from_ipc(arrow.content).to_pydict() == {"City": ["Berlin", "London", "Paris"], "Qty.SUM": [3, 2, 1]}
+    for body, status, text in [
+        ({"mdx": "SELECT [Measures].[Nope] ON 0 FROM [Sales]"}, 400, "no measure 'Nope' (MDX line 1, column 19)"),
+        ({"mdx": "SELECT FROM"}, 400, "Expected the cube's name after FROM"),
+        ({"query": mdx}, 400, "Missing field 'mdx'"),
+        ({"mdx": mdx, "keepTotals": "yes"}, 400, "'keepTotals' must be a boolean"),
+    ]:
+        response = client.post("/atoti/rest/v0/query/mdx", json=body)
+        assert response.status_code == status and text in response.json()["error"], response.text
+    assert client.post("/atoti/rest/v0/query/mdx", content=mdx).status_code == 415
