@@ -380,13 +380,13 @@ class Session:
     def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[list[Any], dict[str, str | None]]:
         """The cell sets of an MDX query (rows without totals first, then each combination of
         totals) and its measures' formatters: for query_mdx and the server's route."""
-        from ._engine.mdx import MdxError, cube_name, translate
+        from ._engine.mdx import MdxError, from_cube, translate
 
-        from_cube = cube_name(mdx)
-        name = from_cube.text
+        cube_token = from_cube(mdx)
+        name = cube_token.text
         cubes = self.cubes
         if name not in cubes:
-            raise MdxError(f"The session has no cube [{name}]; its cubes are {sorted(cubes)}", mdx, from_cube.pos)
+            raise MdxError(f"The session has no cube [{name}]; its cubes are {sorted(cubes)}", mdx, cube_token.pos)
         cube = cubes[name]
         runner = cube._runner
 

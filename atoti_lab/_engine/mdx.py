@@ -31,7 +31,7 @@ from .expr.condition import And, Compare, LevelRef, Node, Or
 from .model.cube import CubeModel, HierarchyDef
 from .plan.query import CellSet, QuerySpec
 
-__all__ = ["Combined", "MdxError", "MdxQuery", "combine", "cube_name", "parse", "translate"]
+__all__ = ["Combined", "MdxError", "MdxQuery", "combine", "from_cube", "parse", "translate"]
 
 DEFAULT_MEASURE = "contributors.COUNT"
 
@@ -279,7 +279,7 @@ def parse(text: str) -> Select:
     return _Parser(text).select()
 
 
-def cube_name(text: str) -> Token:
+def from_cube(text: str) -> Token:
     """The cube the query reads (``FROM [Cube]``): its name and position."""
     return parse(text).cube
 
