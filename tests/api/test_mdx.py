@@ -216,3 +216,15 @@ def test_descendants_as_atoti_s_ui_writes_it(shop_mdx):
         s.query_mdx("SELECT Descendants([Sales].[Sold].[AllMember], 1, LEAVES) ON 0 FROM [Sales]")
     with pytest.raises(MdxError, match="Unsupported MDX function ORDER"):
         s.query_mdx("SELECT Order([Sales].[shop].[shop].Members, [Measures].[qty.SUM], DESC) ON 0 FROM [Sales]")
+
+
+def test_slicer_sets_and_a_measure_in_the_slicer(shop_mdx):
+    s, l, m = shop_mdx.session, shop_mdx.l, shop_mdx.m
+    got = s.query_mdx("SELECT NON EMPTY [Sales].[shop].[shop].Members ON ROWS FROM [Sales] "
+                      "WHERE ({[Sales].[product].[product].[tea], [Sales].[product].[product].[juice]}, "
+                      "[Measures].[qty.SUM])")
+    expected = shop_mdx.cube.query(m["qty.SUM"], levels=[l["shop"]], filter=l["product"].isin("tea", "juice"))
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected))
+    sales = sales_frame(shop_mdx)
+    picked = sales[sales["product"].isin(["tea", "juice"])]
+    assert got["qty.SUM"].to_dict() == picked.groupby("shop")["qty"].sum().to_dict()
