@@ -36,7 +36,9 @@ import inspect
 import json
 import logging
 import math
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -405,8 +407,60 @@ class QueryResult:
         return to_ipc(data.replace_schema_metadata(None), metadata)
 
 
+class _Coalescer:
+    """Identical queries arriving while one is computed wait for its result instead of computing it
+    again (many clients polling the same view; live subscriptions woken by the same commit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[Any, Future[Any]] = {}
+        self.computed = 0  # calls that ran their function
+        self.joined = 0  # calls that waited for another one's result instead
+
+    def run(self, key: Any, fn: Callable[[], T]) -> T:
+        with self._lock:
+            future = self._running.get(key)
+            owner = future is None
+            if future is None:
+                future = self._running[key] = Future()
+                self.computed += 1
+            else:
+                self.joined += 1
+        if not owner:
+            return future.result()
+        try:
+            result = fn()
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+
+
+_QUERIES = _Coalescer()
+
+
 def run_query(session: Any, spec: QuerySpec) -> QueryResult:
-    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while)."""
+    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while).
+
+    Queries are coalesced by (query, data version, model version): a result computed from the same
+    versions is the same result. A commit landing meanwhile can make it newer than the version a
+    waiter saw when it arrived, never torn (every query reads one snapshot)."""
+    try:
+        versions = (session._database.version, session.cubes[spec.cube]._model.version)
+    except (KeyError, AttributeError):
+        return _run_query(session, spec)  # unknown cube: the error comes from the query itself
+    body = json.dumps([spec.measures, spec.levels, spec.filter, spec.include_totals, spec.include_empty_rows],
+                      default=repr, sort_keys=True)
+    key = (id(_real(session)), spec.cube, body, versions)
+    return _QUERIES.run(key, lambda: _run_query(session, spec))
+
+
+def _run_query(session: Any, spec: QuerySpec) -> QueryResult:
     cubes = session.cubes
     if spec.cube not in cubes:
         raise HTTPException(404, f"No cube named {spec.cube!r}.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -290,3 +292,43 @@ def test_mdx_route(client: httpx.Client, session: tt.Session) -> None:
         response = client.post("/atoti/rest/v0/query/mdx", json=body)
         assert response.status_code == status and text in response.json()["error"], response.text
     assert client.post("/atoti/rest/v0/query/mdx", content=mdx).status_code == 415
+
+
+def test_identical_concurrent_queries_are_computed_once() -> None:
+    from atoti_lab._server.app import _Coalescer
+
+    coalescer = _Coalescer()
+    release = threading.Event()
+    results: list[object] = []
+
+    def slow() -> object:
+        # Hold the computation until the three other callers have joined it.
+        deadline = time.monotonic() + 30
+        while coalescer.joined < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        release.set()
+        return object()
+
+    threads = [threading.Thread(target=lambda: results.append(coalescer.run("q", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert release.is_set() and coalescer.computed == 1 and coalescer.joined == 3
+    assert len(results) == 4 and all(r is results[0] for r in results)
+    # Done: the next call computes again; other keys never wait for each other; errors reach everyone.
+    assert coalescer.run("q", object) is not results[0] and coalescer.computed == 2
+    with pytest.raises(ValueError, match="boom"):
+        coalescer.run("bad", lambda: (_ for _ in ()).throw(ValueError("boom")))
+    assert coalescer.run("bad", lambda: 1) == 1
+
+
+def test_http_queries_of_one_version_share_a_computation(client: httpx.Client, session: tt.Session) -> None:
+    from atoti_lab._server.app import _QUERIES
+
+    body = {"measures": ["Qty.SUM"], "levels": ["City"]}
+    before = (_QUERIES.computed, _QUERIES.joined)
+    answers = [client.post("/atoti/rest/v0/cubes/Sales/query", json=body, headers={"Accept": "application/json"})
+               for _ in range(3)]
+    assert [a.json() for a in answers] == [answers[0].json()] * 3
+    assert _QUERIES.computed - before[0] + _QUERIES.joined - before[1] == 3  # every query went through it
