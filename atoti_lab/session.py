@@ -351,6 +351,62 @@ class Session:
                        len(model.hierarchies), len(model.measures))
         return cube
 
+    def query_mdx(self, mdx: str, /, *, keep_totals: bool = False, timeout: Any = None, mode: str = "pretty",
+                  context: Mapping[str, Any] | None = None, explain: bool = False, **kwargs: Any) -> pd.DataFrame:
+        """Run an MDX SELECT query: levels of every axis as the index (ROWS first), measures as columns.
+
+        >>> session.query_mdx("SELECT [Measures].[Price.SUM] ON COLUMNS, "  # doctest: +SKIP
+        ...                   "NON EMPTY [Prices].[Country].[Country].Members ON ROWS FROM [Prices]")
+
+        ``keep_totals=True`` keeps the total rows the query asks for (an ``[AllMember]``, a
+        ``DrilldownLevel``). `timeout` and `context` are accepted for atoti compatibility (queries run
+        in memory, to completion)."""
+        from ._engine.result.to_pandas import to_frame
+
+        if mode not in ("pretty", "raw"):
+            raise ValueError(f"mode must be 'pretty' or 'raw', got {mode!r}.")
+        if explain:
+            raise NotImplementedError("query_mdx(explain=True) is not supported.")
+        cells, formatters = self._run_mdx(mdx, keep_totals=keep_totals)
+        if len(cells) == 1:
+            return to_frame(cells[0], mode=mode, formatters=formatters)
+        combined = self._mdx_combined(cells, formatters)
+        if mode == "raw":
+            return combined.raw()
+        from ._engine.result.frame import QueryResult
+
+        return QueryResult.from_frame(combined.pretty(), formatters)
+
+    def _run_mdx(self, mdx: str, *, keep_totals: bool) -> tuple[list[Any], dict[str, str | None]]:
+        """The cell sets of an MDX query (rows without totals first, then each combination of
+        totals) and its measures' formatters: for query_mdx and the server's route."""
+        from ._engine.mdx import MdxError, from_cube, translate
+
+        cube_token = from_cube(mdx)
+        name = cube_token.text
+        cubes = self.cubes
+        if name not in cubes:
+            raise MdxError(f"The session has no cube [{name}]; its cubes are {sorted(cubes)}", mdx, cube_token.pos)
+        cube = cubes[name]
+        runner = cube._runner
+
+        def members_of(ref: Any) -> list[Any]:
+            h = cube._model.hierarchies[(ref.dimension, ref.hierarchy)]
+            level = next(lvl for lvl in h.levels if lvl.name == ref.level)
+            return runner.resolver.members(level).values
+
+        query = translate(mdx, cube._model, members_of, keep_totals=keep_totals)
+        measures = query.specs[0].measures
+        return [cube._cells(spec) for spec in query.specs], {m: cube._model.measures[m].formatter for m in measures}
+
+    @staticmethod
+    def _mdx_combined(cells: list[Any], formatters: dict[str, str | None]) -> Any:
+        """`_run_mdx`'s cell sets as one result (see ``_engine.mdx.Combined``)."""
+        from ._engine.mdx import combine
+        from ._engine.result.to_pandas import to_frame
+
+        return combine(cells, [to_frame(c, mode="raw", formatters=formatters)[list(formatters)] for c in cells])
+
     # -- server ---------------------------------------------------------------------------------
     @property
     def link(self) -> Any:

@@ -5,8 +5,8 @@ What the connected session may do follows atoti's tiers, decided once at connect
 * **Live Extension** — the target has security on and the authentication grants ``ROLE_ADMIN``:
   ``tables`` (``head``, ``+=``, ``load`` of pandas/Arrow data streamed as Arrow IPC, ``drop``),
   ``create_table``, ``create_cube``, plus everything below.
-* **Minimal** — any other target or user able to read: ``cubes`` and ``cube.query(...)`` (as atoti's
-  "always available" capabilities). Anything of Live Extension raises
+* **Minimal** — any other target or user able to read: ``cubes``, ``cube.query(...)`` and
+  ``query_mdx(...)`` (as atoti's "always available" capabilities). Anything of Live Extension raises
   :class:`~atoti_lab.errors.LiveExtensionUnavailableError` saying why.
 
 Wrong or missing credentials for a secured target fail at connection with
@@ -168,6 +168,25 @@ class ConnectedSession:
             raise SessionClosedError(f"This connected session was closed; connect to {self.url} again.")
         description = self._http.get_json(f"shared/{_path(name)}", what=f"fetch the shared table {name!r}")
         return SharedTable(self._http, name, description)
+
+    def query_mdx(self, mdx: str, /, *, keep_totals: bool = False, timeout: Any = None, mode: str = "pretty",
+                  context: Mapping[str, Any] | None = None, **kwargs: Any) -> pd.DataFrame:
+        """Run an MDX SELECT query on the target, as its ``session.query_mdx`` (needs ROLE_USER)."""
+        if mode not in ("pretty", "raw"):
+            raise ValueError(f"mode must be 'pretty' or 'raw', got {mode!r}.")
+        if not isinstance(mdx, str):
+            raise TypeError(f"An MDX query is a string, got {type(mdx).__name__}.")
+        if self.closed:
+            raise SessionClosedError(f"This connected session was closed; connect to {self.url} again.")
+        response = self._http.request("POST", "query/mdx", json={"mdx": mdx, "keepTotals": bool(keep_totals)},
+                                      what="run the MDX query")
+        table = from_ipc(response.content, what="The server's answer")
+        frame = raw_frame(table)
+        if mode == "raw":
+            return frame
+        metadata = schema_metadata(table)
+        names = json.loads(metadata.get("atoti_lab.levels", "[]"))
+        return _pretty(table, frame, names, json.loads(metadata.get("atoti_lab.formatters", "{}")))
 
     @property
     def cubes(self) -> RemoteCubes:

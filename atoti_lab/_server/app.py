@@ -16,6 +16,8 @@ ones marked *admin* need ROLE_ADMIN, see ``auth``):
 ``GET  /cubes/{name}``                      one cube
 ``POST /cubes/{name}/query``                ``{measures, levels, filter, includeTotals}`` -> Arrow IPC (or
                                             JSON with ``Accept: application/json``) of ``cube.query(mode="raw")``
+``POST /query/mdx``                          ``{mdx, keepTotals}`` -> Arrow IPC (or JSON) of ``session.query_mdx(mode="raw")``
+``POST /live/token``                        ``{token, expiresIn}``: opens ``/live?token=`` once (see ``auth``)
 ``WS   /live``                              live query subscriptions (see ``live``)
 ==========================================  ===============================================================
 
@@ -34,7 +36,9 @@ import inspect
 import json
 import logging
 import math
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,7 +55,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import endpoints as custom
-from .auth import AuthMiddleware, user_of
+from .auth import TOKEN_TTL, AuthMiddleware, LiveTokens, user_of
 from .wire import ARROW_STREAM, WireError, from_ipc, to_ipc
 
 if TYPE_CHECKING:
@@ -94,6 +98,14 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         user = user_of(request.scope)
         return JSONResponse({"security": security is not None, "user": user.name, "roles": sorted(user.roles)})
 
+    tokens = LiveTokens()
+
+    async def live_token(request: Request) -> JSONResponse:
+        # Without security the socket is open: no token is needed (null).
+        user = user_of(request.scope)
+        token = tokens.issue(user) if user.authenticated else None
+        return JSONResponse({"token": token, "expiresIn": TOKEN_TTL}, headers={"Cache-Control": "no-store"})
+
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -113,6 +125,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         WebSocketRoute(LivePath, live_endpoint(session, log)),
         Route("/versions/rest", versions, methods=["GET"]),
         Route(f"{base}/me", me, methods=["GET"]),
+        Route(f"{base}/live/token", live_token, methods=["POST"]),
         _route(f"{base}/tables", GET=rest.tables, POST=rest.create_table),
         Route(f"{base}/tables/{{name}}", rest.table, methods=["GET"]),
         _route(f"{base}/tables/{{name}}/rows", GET=rest.rows, POST=rest.load),
@@ -120,6 +133,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
         _route(f"{base}/cubes", GET=rest.cubes, POST=rest.create_cube),
         Route(f"{base}/cubes/{{name}}", rest.cube, methods=["GET"]),
         Route(f"{base}/cubes/{{name}}/query", rest.query, methods=["POST"]),
+        Route(f"{base}/query/mdx", rest.query_mdx, methods=["POST"]),
         Route(f"{PYAPI_PATH}/health", health, methods=["GET"]),
         Route(f"{PYAPI_PATH}/{{path:path}}", pyapi, methods=list(custom.METHODS)),
         *shared_routes(session, rest, base),
@@ -128,7 +142,7 @@ def create_app(session: Session, *, max_body_bytes: int = MAX_BODY_BYTES) -> Sta
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_CatchAll, log=log), Middleware(AuthMiddleware, security=security)],
+        middleware=[Middleware(_CatchAll, log=log), Middleware(AuthMiddleware, security=security, tokens=tokens)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.session = session
@@ -330,6 +344,23 @@ class _Rest:
 
         return await self._run(query)
 
+    async def query_mdx(self, request: Request) -> Response:
+        body = await self._json(request)
+        mdx = _field(body, "mdx", str)
+        keep_totals = _field(body, "keepTotals", bool, default=False)
+        as_json = _wants_json(request.headers.get("accept", ""))
+
+        def query() -> Response:
+            session = self._session
+            cells, formatters = session._run_mdx(mdx, keep_totals=keep_totals)
+            combined = session._mdx_combined(cells, formatters)
+            result = QueryResult(combined.raw(), combined.names, list(formatters), formatters)
+            if as_json:
+                return JSONResponse(result.json())
+            return Response(result.ipc(), media_type=ARROW_STREAM)
+
+        return await self._run(query)
+
 
 @dataclass(frozen=True)
 class QuerySpec:
@@ -363,6 +394,7 @@ class QueryResult:
     frame: pd.DataFrame
     levels: list[str]
     measures: list[str]
+    formatters: dict[str, str | None] | None = None
 
     def json(self) -> dict[str, Any]:
         return _json_table(self.frame)
@@ -370,7 +402,67 @@ class QueryResult:
     def ipc(self) -> bytes:
         data = pa.Table.from_pandas(self.frame, preserve_index=False)
         metadata = {"atoti_lab.levels": json.dumps(self.levels), "atoti_lab.measures": json.dumps(self.measures)}
+        if self.formatters is not None:
+            metadata["atoti_lab.formatters"] = json.dumps(self.formatters)
         return to_ipc(data.replace_schema_metadata(None), metadata)
+
+
+class _Coalescer:
+    """Identical queries arriving while one is computed wait for its result instead of computing it
+    again (many clients polling the same view)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[Any, Future[Any]] = {}
+        self.computed = 0  # calls that ran their function
+        self.joined = 0  # calls that waited for another one's result instead
+
+    def run(self, key: Any, fn: Callable[[], T]) -> T:
+        with self._lock:
+            future = self._running.get(key)
+            owner = future is None
+            if future is None:
+                future = self._running[key] = Future()
+                self.computed += 1
+            else:
+                self.joined += 1
+        if not owner:
+            return future.result()
+        try:
+            result = fn()
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+
+
+_QUERIES = _Coalescer()
+
+
+def run_query(session: Any, spec: QuerySpec) -> QueryResult:
+    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while).
+
+    Queries are coalesced by (query, data version, model version): a result computed from the same
+    versions is the same result. A commit landing meanwhile can make it newer than the version a
+    waiter saw when it arrived, never torn (every query reads one snapshot)."""
+    try:
+        versions = (session._database.version, session.cubes[spec.cube]._model.version)
+    except (KeyError, AttributeError):
+        return _run_query(session, spec)  # unknown cube: the error comes from the query itself
+    body = json.dumps([spec.measures, spec.levels, spec.filter, spec.include_totals, spec.include_empty_rows],
+                      default=repr, sort_keys=True)
+    key = (id(_real(session)), spec.cube, body, versions)
+    return _QUERIES.run(key, lambda: _run_query(session, spec))
+
+
+def _run_query(session: Any, spec: QuerySpec) -> QueryResult:
+    cube, measures, kwargs = _query_call(session, spec)
+    return query_result(cube.query(*measures, **kwargs), kwargs["levels"], measures)
 
 
 def _query_call(session: Any, spec: QuerySpec) -> tuple[Any, list[Any], dict[str, Any]]:
@@ -391,12 +483,6 @@ def _query_call(session: Any, spec: QuerySpec) -> tuple[Any, list[Any], dict[str
         condition = part if condition is None else condition & part
     return cube, measures, {"levels": levels, "filter": condition, "include_totals": spec.include_totals,
                             "include_empty_rows": spec.include_empty_rows, "mode": "raw"}
-
-
-def run_query(session: Any, spec: QuerySpec) -> QueryResult:
-    """Run `spec` with ``cube.query`` (call in a worker thread: it may take a while)."""
-    cube, measures, kwargs = _query_call(session, spec)
-    return query_result(cube.query(*measures, **kwargs), kwargs["levels"], measures)
 
 
 def live_query(session: Any, spec: QuerySpec, interval: float) -> tuple[Any, Callable[[pd.DataFrame], QueryResult]]:

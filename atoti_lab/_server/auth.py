@@ -11,7 +11,12 @@ Then the role decides:
 The web app's page and bundle (``/``, ``/static/*``) are public: they hold no data, and the app
 then asks for credentials in its own login form (its requests send ``X-Atoti-Lab-App``, so their
 401s carry no ``WWW-Authenticate`` challenge and the browser shows no dialog of its own).
-``ROLE_ADMIN`` implies ``ROLE_USER``. Error bodies are fixed texts: they never echo the request,
+Browsers cannot set an ``Authorization`` header on a websocket, so the web app first asks for a
+*live token* (``POST /atoti/rest/v0/live/token``, authenticated as any other request) and opens
+``/atoti/rest/v0/live?token=...`` with it: a token is random, works once and only for a websocket,
+and expires :data:`TOKEN_TTL` seconds after it was issued; a websocket with neither credentials nor a
+valid token is refused. (Unlike a cookie, a token is not sent by the browser on its own, so another
+site cannot open the socket as the user.) ``ROLE_ADMIN`` implies ``ROLE_USER``. Error bodies are fixed texts: they never echo the request,
 the user's data or which user names exist. Without a security config the server is open (it
 listens on 127.0.0.1 by default, for the local user) and requests run as an anonymous user.
 """
@@ -21,6 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..security import ROLE_ADMIN, ROLE_USER, Security
 
-__all__ = ["USER_KEY", "AuthMiddleware", "User", "required_role", "user_of"]
+__all__ = ["TOKEN_TTL", "USER_KEY", "AuthMiddleware", "LiveTokens", "User", "required_role", "user_of"]
 
 USER_KEY = "atoti_lab.user"
 """Where the middleware puts the request's :class:`User` in the ASGI scope."""
@@ -43,6 +51,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 USER_ROUTES: list[re.Pattern[str]] = [
     re.compile(r"/atoti/rest/v0/cubes/[^/]+/(query|pivot|mdx)"),
     re.compile(r"/atoti/rest/v0/query/mdx"),
+    re.compile(r"/atoti/rest/v0/live/token"),
     re.compile(r"/atoti/rest/v0/(dashboards|widgets)(/[^/]+)?"),  # the web app's user content
     re.compile(r"/atoti/pyapi(/.*)?"),
 ]
@@ -69,6 +78,43 @@ class User:
 
 
 ANONYMOUS = User(None, frozenset(), authenticated=False)
+
+TOKEN_TTL = 30.0
+"""Seconds a live token stays valid (it is meant to be used at once, to open one websocket)."""
+MAX_TOKENS = 10_000
+
+
+def _now() -> float:
+    return time.monotonic()  # a function of this module, so tests can move the tokens' clock alone
+
+
+class LiveTokens:
+    """Single-use, short-lived tokens that open the live websocket as the user they were issued to."""
+
+    def __init__(self, ttl: float = TOKEN_TTL) -> None:
+        self._ttl = ttl
+        self._tokens: dict[str, tuple[float, User]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self._lock:
+            # Drop expired tokens, and the oldest ones beyond a bound, so unused tokens cannot pile up.
+            for key in [k for k, (expiry, _) in self._tokens.items() if expiry <= now]:
+                del self._tokens[key]
+            while len(self._tokens) >= MAX_TOKENS:
+                del self._tokens[next(iter(self._tokens))]
+            self._tokens[token] = (now + self._ttl, user)
+        return token
+
+    def redeem(self, token: str) -> User | None:
+        """The token's user, once: None when the token is unknown, used or expired."""
+        with self._lock:
+            found = self._tokens.pop(token, None)
+        if found is None or found[0] <= _now():
+            return None
+        return found[1]
 
 
 def required_role(method: str, path: str) -> str:
@@ -111,9 +157,10 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
 class AuthMiddleware:
     """ASGI middleware: authenticates every request, then checks the role it needs."""
 
-    def __init__(self, app: ASGIApp, *, security: Security | None) -> None:
+    def __init__(self, app: ASGIApp, *, security: Security | None, tokens: LiveTokens | None = None) -> None:
         self._app = app
         self._security = security
+        self._tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -132,6 +179,13 @@ class AuthMiddleware:
             await self._app(scope, receive, send)
             return
         credentials = parse_basic(headers.get("authorization"))
+        if credentials is None and scope["type"] == "websocket" and self._tokens is not None:
+            token = _query_param(scope, "token")
+            user = self._tokens.redeem(token) if token else None
+            if user is not None and allowed(user.roles, required_role("GET", scope["path"])):
+                scope[USER_KEY] = user
+                await self._app(scope, receive, send)
+                return
         if credentials is None:
             await self._deny(scope, receive, send, 401, "Authentication required: send HTTP Basic credentials.")
             return
@@ -166,3 +220,10 @@ class AuthMiddleware:
             headers["WWW-Authenticate"] = f'Basic realm="{realm}", charset="UTF-8"'
         response = JSONResponse({"error": message}, status_code=status, headers=headers)
         await response(scope, receive, send)
+
+
+def _query_param(scope: Scope, name: str) -> str | None:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[0] if values else None

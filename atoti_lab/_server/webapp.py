@@ -11,7 +11,9 @@
 ==========================================  ===============================================================
 
 The pivot routes run the same code as the notebook widget (``widgets._query_state``), so the page
-shows exactly what the widget shows. User content needs ROLE_USER only (see ``auth``).
+shows exactly what the widget shows. User content needs ROLE_USER only (see ``auth``); every user
+reads every item, but an item belongs to the user who created it: only its owner, or a ROLE_ADMIN
+user, may change or delete it (403 otherwise). Items made without security have no owner.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .auth import user_of
 from .content import KINDS, ContentStore
 
 __all__ = ["STATIC_DIR", "webapp_routes"]
@@ -123,20 +126,37 @@ def webapp_routes(session: Any, rest: Any, run: Any, base: str) -> list[Route]:
         if request.method == "GET":
             return JSONResponse(await run(lambda: content.list(kind)))
         name, data = await _item_body(request, partial=False)
-        owner = request.scope.get("atoti_lab.user")
-        owner_name = getattr(owner, "name", None)
-        item = await run(lambda: content.create(kind, name, data, owner_name))
+        owner = user_of(request.scope).name
+        item = await run(lambda: content.create(kind, name, data, owner))
         return JSONResponse(item, status_code=201)
+
+    def _check_owner(request: Request, kind: str, id: int) -> None:
+        # Owners never change, so checking before the write cannot race with another write.
+        user = user_of(request.scope)
+        owner = content.get(kind, id)["owner"]
+        if owner is not None and not user.is_admin and user.name != owner:
+            action = "delete" if request.method == "DELETE" else "change"
+            raise HTTPException(403, f"This {kind[:-1]} belongs to another user: only its owner or a ROLE_ADMIN "
+                                     f"user can {action} it.")
 
     async def item(request: Request) -> Response:
         kind, id = _kind(request), _id(request)
         if request.method == "GET":
             return JSONResponse(await run(lambda: content.get(kind, id)))
         if request.method == "DELETE":
-            await run(lambda: content.delete(kind, id))
+            def delete() -> None:
+                _check_owner(request, kind, id)
+                content.delete(kind, id)
+
+            await run(delete)
             return Response(status_code=204)
         name, data = await _item_body(request, partial=True)
-        return JSONResponse(await run(lambda: content.update(kind, id, name, data)))
+
+        def update() -> dict[str, Any]:
+            _check_owner(request, kind, id)
+            return content.update(kind, id, name, data)
+
+        return JSONResponse(await run(update))
 
     return [
         Route("/", page, methods=["GET"]),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -48,8 +50,12 @@ TARGET = textwrap.dedent(
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     script = tmp_path_factory.mktemp("target") / "target.py"
     script.write_text(TARGET)
+    root = Path(__file__).resolve().parents[2]
+    # The target imports this checkout's atoti_lab (not whichever one is installed): the script's
+    # own folder, not the working directory, heads sys.path.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True, cwd=Path(__file__).resolve().parents[2])
+                               text=True, cwd=root, env=env)
     try:
         line = process.stdout.readline() if process.stdout else ""
         if not line:
@@ -335,6 +341,44 @@ def test_remote_query_equals_the_local_one(admin: ConnectedSession) -> None:
                     assert repr(got) == repr(want)
     finally:
         local_session.close()
+
+
+def test_remote_query_mdx_equals_the_local_one(target: dict[str, str], admin: ConnectedSession) -> None:
+    data = _orders(2_000, seed=2)
+    table = admin.create_table("MdxOrders", data_types={"Id": "long", "Country": "String", "Product": "String",
+                                                        "Date": "LocalDateTime", "Qty": "long", "Price": "double"},
+                               keys=["Id"])
+    table.load(data)
+    admin.create_cube(table, "MdxOrders")
+    queries = [
+        ("SELECT NON EMPTY DrilldownLevel([MdxOrders].[Country].[ALL].[AllMember]) ON ROWS, "
+         "NON EMPTY Crossjoin({[Measures].[Qty.SUM], [Measures].[Price.MEAN]}, "
+         "[MdxOrders].[Product].[Product].Members) ON COLUMNS FROM [MdxOrders]"),
+        ("SELECT [Measures].[Qty.SUM] ON COLUMNS FROM [MdxOrders] WHERE [MdxOrders].[Country].[Country].[UK]"),
+    ]
+    local_session = tt.Session.start()
+    try:
+        local_session.create_cube(local_session.read_pandas(data, table_name="MdxOrders", keys=["Id"],
+                                                            data_types={"Date": "LocalDateTime"}))
+        # ROLE_USER suffices to read.
+        with tt.Session.connect(target["secure"], authentication=tt.BasicAuthentication("user", "passwd")) as user:
+            for mdx in queries:
+                for keep_totals in (False, True):
+                    for mode in ("raw", "pretty"):
+                        got = user.query_mdx(mdx, keep_totals=keep_totals, mode=mode)
+                        want = local_session.query_mdx(mdx, keep_totals=keep_totals, mode=mode)
+                        pd.testing.assert_frame_equal(got, want, check_index_type=mode == "raw",
+                                                      obj=f"{mdx} {keep_totals} {mode}")
+                        if mode == "pretty":
+                            assert repr(got) == repr(want)
+            by_pandas = data[data["Country"] == "UK"]["Qty"].sum()
+            assert user.query_mdx(queries[1], mode="raw").to_dict("list") == {"Qty.SUM": [by_pandas]}
+            with pytest.raises(RemoteRequestError, match=r"no measure 'Nope' \(MDX line 1, column 19\)"):
+                user.query_mdx("SELECT [Measures].[Nope] ON 0 FROM [MdxOrders]")
+    finally:
+        local_session.close()
+    anonymous = httpx.post(f"{target['secure']}/atoti/rest/v0/query/mdx", json={"mdx": queries[1]})
+    assert anonymous.status_code == 401
 
 
 def test_remote_query_errors(admin: ConnectedSession) -> None:

@@ -8,15 +8,18 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 import atoti_lab as tt
+from atoti_lab._server.auth import TOKEN_TTL
 from atoti_lab._server.wire import from_ipc
 
 PATH = "/atoti/rest/v0/live"
+TOKEN_PATH = "/atoti/rest/v0/live/token"
 
 
 @pytest.fixture
@@ -141,3 +144,51 @@ def test_the_socket_is_authenticated() -> None:
             assert _as_dict(_recv(ws)) == {"A": 1}
     finally:
         session.close()
+
+
+def _token(session: tt.Session, auth: tuple[str, str]) -> str:
+    response = httpx.post(f"{session.url}{TOKEN_PATH}", auth=auth)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    return response.json()["token"]
+
+
+def _ws_token(session: tt.Session, token: str) -> ClientConnection:
+    return connect(f"{session.url.replace('http://', 'ws://')}{PATH}?token={token}", open_timeout=10)
+
+
+def test_a_browser_opens_the_socket_with_a_single_use_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = tt.Session.start(tt.SessionConfig(security=tt.SecurityConfig()))
+    try:
+        session.security.basic_authentication.credentials.update({"u": "u-pw", "x": "x-pw"})
+        session.security.individual_roles["u"] = {"ROLE_USER"}
+        session.create_cube(session.read_pandas(pd.DataFrame({"City": ["A"], "Qty": [1]}), table_name="Sales"))
+        # Issuing a token needs credentials, and ROLE_USER.
+        assert httpx.post(f"{session.url}{TOKEN_PATH}").status_code == 401
+        assert httpx.post(f"{session.url}{TOKEN_PATH}", auth=("u", "bad")).status_code == 401
+        assert httpx.post(f"{session.url}{TOKEN_PATH}", auth=("x", "x-pw")).status_code == 403
+        token = _token(session, ("u", "u-pw"))
+        with _ws_token(session, token) as ws:
+            ws.send(json.dumps({**QUERY, "id": 1, "format": "json"}))
+            assert _as_dict(_recv(ws)) == {"A": 1}
+            session.tables["Sales"].append(("B", 2))
+            assert _as_dict(_recv(ws)) == {"A": 1, "B": 2}
+        # Used once; a made-up token, an empty one and none are refused; tokens are not credentials
+        # for other routes.
+        for bad in (token, "made-up", ""):
+            with pytest.raises(InvalidStatus) as refused:
+                _ws_token(session, bad)
+            assert refused.value.response.status_code == 403
+        other = _token(session, ("u", "u-pw"))
+        assert httpx.get(f"{session.url}/atoti/rest/v0/tables?token={other}").status_code == 401
+        # Expired tokens are refused.
+        expired = _token(session, ("u", "u-pw"))
+        monkeypatch.setattr("atoti_lab._server.auth._now", lambda: time.monotonic() + TOKEN_TTL + 1)
+        with pytest.raises(InvalidStatus):
+            _ws_token(session, expired)
+    finally:
+        session.close()
+
+
+def test_without_security_no_token_is_needed(session: tt.Session) -> None:
+    assert httpx.post(f"{session.url}{TOKEN_PATH}").json()["token"] is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -17,6 +19,7 @@ from starlette.routing import Route
 
 import atoti_lab as tt
 from atoti_lab._server import ServerHandle, ServerStartError, create_app
+from atoti_lab._server.wire import from_ipc
 
 
 class _Records(logging.Handler):
@@ -266,3 +269,66 @@ def test_app_works_without_a_server() -> None:
 
     assert asyncio.run(get("/atoti/rest/v0/tables")) == []
     assert asyncio.run(get("/atoti/rest/v0/cubes")) == []
+
+
+def test_mdx_route(client: httpx.Client, session: tt.Session) -> None:
+    mdx = ("SELECT [Measures].[Qty.SUM] ON COLUMNS, NON EMPTY DrilldownLevel([Sales].[City].[ALL].[AllMember]) "
+           "ON ROWS FROM [Sales]")
+    answer = client.post("/atoti/rest/v0/query/mdx", json={"mdx": mdx, "keepTotals": True},
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 200, answer.text
+    # Totals first, then the cities in level order; the grand total's level is null.
+    assert answer.json() == {"columns": ["City", "Qty.SUM"],
+                             "data": [[None, 6], ["Berlin", 3], ["London", 2], ["Paris", 1]]}
+    arrow = client.post("/atoti/rest/v0/query/mdx", json={"mdx": mdx})
+    assert arrow.headers["content-type"].startswith("application/vnd.apache.arrow.stream")
+    assert from_ipc(arrow.content).to_pydict() == {"City": ["Berlin", "London", "Paris"], "Qty.SUM": [3, 2, 1]}
+    for body, status, text in [
+        ({"mdx": "SELECT [Measures].[Nope] ON 0 FROM [Sales]"}, 400, "no measure 'Nope' (MDX line 1, column 19)"),
+        ({"mdx": "SELECT FROM"}, 400, "Expected the cube's name after FROM"),
+        ({"query": mdx}, 400, "Missing field 'mdx'"),
+        ({"mdx": mdx, "keepTotals": "yes"}, 400, "'keepTotals' must be a boolean"),
+    ]:
+        response = client.post("/atoti/rest/v0/query/mdx", json=body)
+        assert response.status_code == status and text in response.json()["error"], response.text
+    assert client.post("/atoti/rest/v0/query/mdx", content=mdx).status_code == 415
+
+
+def test_identical_concurrent_queries_are_computed_once() -> None:
+    from atoti_lab._server.app import _Coalescer
+
+    coalescer = _Coalescer()
+    release = threading.Event()
+    results: list[object] = []
+
+    def slow() -> object:
+        # Hold the computation until the three other callers have joined it.
+        deadline = time.monotonic() + 30
+        while coalescer.joined < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        release.set()
+        return object()
+
+    threads = [threading.Thread(target=lambda: results.append(coalescer.run("q", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert release.is_set() and coalescer.computed == 1 and coalescer.joined == 3
+    assert len(results) == 4 and all(r is results[0] for r in results)
+    # Done: the next call computes again; other keys never wait for each other; errors reach everyone.
+    assert coalescer.run("q", object) is not results[0] and coalescer.computed == 2
+    with pytest.raises(ValueError, match="boom"):
+        coalescer.run("bad", lambda: (_ for _ in ()).throw(ValueError("boom")))
+    assert coalescer.run("bad", lambda: 1) == 1
+
+
+def test_http_queries_of_one_version_share_a_computation(client: httpx.Client, session: tt.Session) -> None:
+    from atoti_lab._server.app import _QUERIES
+
+    body = {"measures": ["Qty.SUM"], "levels": ["City"]}
+    before = (_QUERIES.computed, _QUERIES.joined)
+    answers = [client.post("/atoti/rest/v0/cubes/Sales/query", json=body, headers={"Accept": "application/json"})
+               for _ in range(3)]
+    assert [a.json() for a in answers] == [answers[0].json()] * 3
+    assert _QUERIES.computed - before[0] + _QUERIES.joined - before[1] == 3  # every query went through it

@@ -100,3 +100,34 @@ def test_user_content_needs_role_user_only() -> None:
         created = httpx.post(url, json={"name": "Mine"}, auth=("u", "u-pw"))
         assert created.status_code == 201 and created.json()["owner"] == "u"
         assert httpx.get(url, auth=("x", "x-pw")).status_code == 403
+
+
+def test_dashboards_belong_to_their_owner() -> None:
+    with tt.Session.start(tt.SessionConfig(security=tt.SecurityConfig())) as session:
+        session.security.basic_authentication.credentials.update({"ana": "a-pw", "bob": "b-pw", "root": "r-pw"})
+        session.security.individual_roles.update({"ana": {"ROLE_USER"}, "bob": {"ROLE_USER"},
+                                                  "root": {"ROLE_USER", "ROLE_ADMIN"}})
+        ana, bob, root = (httpx.Client(base_url=session.url + REST, auth=(u, p))
+                          for u, p in (("ana", "a-pw"), ("bob", "b-pw"), ("root", "r-pw")))
+        with ana, bob, root:
+            for kind in ("dashboards", "widgets"):
+                item = ana.post(f"/{kind}", json={"name": "Ana's", "data": {"v": 1}}).json()
+                path = f"/{kind}/{item['id']}"
+                assert item["owner"] == "ana"
+                # Everyone reads it; another user can neither overwrite nor delete it, and learns nothing.
+                assert bob.get(path).json()["data"] == {"v": 1}
+                for response in (bob.put(path, json={"name": "Bob's", "data": {"v": 2}}), bob.delete(path)):
+                    assert response.status_code == 403
+                    assert "belongs to another user" in response.json()["error"]
+                    assert "ana" not in response.text.lower().replace("another", "")
+                assert ana.get(path).json() == {**item, "updated": ana.get(path).json()["updated"]}
+                assert ana.get(path).json()["name"] == "Ana's"
+                # The owner changes it (and stays its owner); an admin may change or delete anyone's.
+                assert ana.put(path, json={"data": {"v": 3}}).json()["data"] == {"v": 3}
+                changed = root.put(path, json={"name": "Renamed by root"}).json()
+                assert changed["name"] == "Renamed by root" and changed["owner"] == "ana"
+                # Bob's own items are his to change.
+                own = bob.post(f"/{kind}", json={"name": "Bob's", "data": {}}).json()
+                assert bob.delete(f"/{kind}/{own['id']}").status_code == 204
+                assert root.delete(path).status_code == 204
+                assert ana.get(path).status_code == 404

@@ -40,6 +40,17 @@ export class Api {
     sessionStorage.removeItem(CREDENTIALS_KEY);
   }
 
+  /** The live websocket's URL; with credentials, it carries a single-use token asked for over HTTP. */
+  async liveUrl(): Promise<string> {
+    const url = new URL(`${this.base}live`, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (this.credentials) {
+      const answer = await this.json("live/token", { method: "POST" });
+      if (answer?.token) url.searchParams.set("token", answer.token);
+    }
+    return url.toString();
+  }
+
   async json(path: string, init: { method?: string; body?: unknown } = {}): Promise<any> {
     const headers: Record<string, string> = { "X-Atoti-Lab-App": "1", Accept: "application/json" };
     const credentials = this.credentials;

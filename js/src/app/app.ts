@@ -12,6 +12,7 @@ import type { PivotState } from "../grid/state";
 import { PivotView } from "../widgets/pivot";
 import type { PivotTraits } from "../widgets/pivot";
 import { Api, ApiError } from "./api";
+import { LiveChannel } from "./live";
 import { HttpPivotModel } from "./model";
 import "./app.css";
 
@@ -24,6 +25,7 @@ interface Item<T> {
   id: number;
   name: string;
   data: T;
+  owner?: string | null;
 }
 
 type Dashboard = Item<{ widgets?: WidgetSpec[] }>;
@@ -41,13 +43,16 @@ function h<K extends keyof HTMLElementTagNameMap>(
 
 class App {
   private readonly api: Api;
+  private readonly live: LiveChannel;
   private readonly header: HTMLElement;
   private readonly main: HTMLElement;
   private cleanup: (() => void)[] = [];
   private user: string | null = null;
+  private roles: string[] = [];
 
   constructor(root: HTMLElement) {
     this.api = Api.forPage(window.location);
+    this.live = new LiveChannel(this.api);
     this.header = h("header", { class: "atl-app-header" });
     this.main = h("main", { class: "atl-app-main" });
     root.append(this.header, this.main);
@@ -58,6 +63,7 @@ class App {
     try {
       const me = await this.api.json("me");
       this.user = me.user;
+      this.roles = me.roles ?? [];
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return this.showLogin();
       return this.fail(error);
@@ -111,6 +117,7 @@ class App {
       try {
         const me = await this.api.json("me");
         this.user = me.user;
+        this.roles = me.roles ?? [];
       } catch (e) {
         this.api.logout();
         error.textContent = e instanceof ApiError && e.status === 401 ? "Wrong user name or password." : String(e);
@@ -191,7 +198,7 @@ class App {
 
     const addWidget = (spec: WidgetSpec) => {
       const index = models.length;
-      const model = new HttpPivotModel(this.api, spec.state, spec.title, markDirty);
+      const model = new HttpPivotModel(this.api, spec.state, spec.title, markDirty, this.live);
       models.push(model);
       const card = h("div", { class: "atl-card" });
       const tools = h("div", { class: "atl-card-tools" });
@@ -234,15 +241,32 @@ class App {
     });
     save.addEventListener("click", async () => {
       const widgets = models.filter(Boolean).map((m) => ({ title: m.get("title") as string, state: m.get("state") as PivotState }));
-      await this.api.json(`dashboards/${id}`, { method: "PUT", body: { name: name.value || "Untitled dashboard", data: { widgets } } });
-      status.textContent = "Saved";
+      try {
+        await this.api.json(`dashboards/${id}`, { method: "PUT", body: { name: name.value || "Untitled dashboard", data: { widgets } } });
+        status.textContent = "Saved";
+      } catch (error) {
+        // e.g. 403: the dashboard belongs to another user (only its owner or an admin may change it).
+        status.textContent = String((error as Error).message ?? error);
+      }
     });
     remove.addEventListener("click", async () => {
       if (!window.confirm(`Delete the dashboard "${name.value}"?`)) return;
-      await this.api.json(`dashboards/${id}`, { method: "DELETE" });
-      window.location.hash = "#/";
+      try {
+        await this.api.json(`dashboards/${id}`, { method: "DELETE" });
+        window.location.hash = "#/";
+      } catch (error) {
+        status.textContent = String((error as Error).message ?? error);
+      }
     });
 
+    // Only its owner (or an admin) may change a dashboard: the server enforces it, the page says it.
+    const owner = dashboard.owner ?? null;
+    if (owner !== null && this.user !== null && owner !== this.user && !this.roles.includes("ROLE_ADMIN")) {
+      save.disabled = true;
+      remove.disabled = true;
+      save.title = remove.title = "Only the dashboard's owner or an administrator can change it";
+      status.textContent = "Read-only: this dashboard belongs to another user";
+    }
     const toolbar = h("div", { class: "atl-dashboard-toolbar" }, name, cubeSelect, add, savedSelect, addSaved, h("div", { class: "atl-spacer-flex" }), status, save, remove);
     this.main.replaceChildren(h("section", { class: "atl-dashboard" }, toolbar, grid));
     for (const spec of specs) addWidget(spec);

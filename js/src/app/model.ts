@@ -4,10 +4,13 @@
  * `PivotView` (js/src/widgets/pivot.ts) reads and writes traits through an anywidget model. This
  * class gives it one: writing `state` and saving runs the query on the server
  * (`POST cubes/{cube}/pivot`, the same code as the notebook widget) and sets `data`,
- * `cross_totals` and `error` from the answer.
+ * `cross_totals` and `error` from the answer. "Real time" (on by default, as in atoti's app) re-runs
+ * the query when the server says the cube's data changed (`LiveChannel`), or polls every
+ * `refresh_ms` when no websocket can be opened.
  */
 import type { PivotState } from "../grid/state";
 import type { Api } from "./api";
+import type { LiveChannel } from "./live";
 
 type Listener = () => void;
 
@@ -17,12 +20,15 @@ export class HttpPivotModel {
   private dirty = new Set<string>();
   private running = 0;
   private timer: number | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private liveCube: string | null = null;
 
   constructor(
     private readonly api: Api,
     state: PivotState,
     title: string,
     private readonly onStateChange: () => void = () => {},
+    private readonly channel: LiveChannel | null = null,
   ) {
     this.values = {
       state,
@@ -30,7 +36,7 @@ export class HttpPivotModel {
       data: new DataView(new ArrayBuffer(0)),
       cross_totals: new DataView(new ArrayBuffer(0)),
       error: "",
-      live: false,
+      live: true,
       refresh_ms: 1000,
       title,
     };
@@ -66,7 +72,8 @@ export class HttpPivotModel {
       this.onStateChange();
       void this.refresh();
     }
-    if (changed.has("live")) this.schedule();
+    const cube = (this.get("state") as PivotState).cube;
+    if (changed.has("live") || (this.liveCube !== null && cube !== this.liveCube)) this.schedule();
   }
 
   /** Load the cube's data model, then run the query. */
@@ -79,6 +86,7 @@ export class HttpPivotModel {
       return;
     }
     await this.refresh();
+    this.schedule();
   }
 
   /** Run the current state on the server; only the latest run's answer is shown. */
@@ -102,15 +110,34 @@ export class HttpPivotModel {
     this.dirty.clear();
   }
 
-  /** "Real time": re-run every `refresh_ms` while on. */
+  /** "Real time": re-run after each change of the cube's data while on. */
   private schedule(): void {
+    this.stopLive();
+    if (!this.get("live")) return;
+    const cube = (this.get("state") as PivotState).cube;
+    if (this.channel === null) {
+      this.poll();
+      return;
+    }
+    this.liveCube = cube;
+    this.unsubscribe = this.channel.subscribe(cube, () => void this.refresh(), () => this.poll());
+  }
+
+  private poll(): void {
+    if (this.timer !== null || !this.get("live")) return;
+    this.timer = window.setInterval(() => void this.refresh(), this.get("refresh_ms"));
+  }
+
+  private stopLive(): void {
     if (this.timer !== null) window.clearInterval(this.timer);
     this.timer = null;
-    if (this.get("live")) this.timer = window.setInterval(() => void this.refresh(), this.get("refresh_ms"));
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.liveCube = null;
   }
 
   dispose(): void {
-    if (this.timer !== null) window.clearInterval(this.timer);
+    this.stopLive();
     this.listeners.clear();
   }
 
