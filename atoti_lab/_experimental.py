@@ -16,7 +16,7 @@ from typing import Any
 
 _DISTRIBUTIONS = ("beta", "chi2", "f", "normal", "t")
 FEATURES: frozenset[str] = frozenset(
-    {f"stats.{d}.{f}" for d in _DISTRIBUTIONS for f in ("cdf", "pdf", "ppf")} | {"finance.irr"}
+    {f"stats.{d}.{f}" for d in _DISTRIBUTIONS for f in ("cdf", "pdf", "ppf")} | {"finance.irr", "agg.distinct"}
 )
 
 _allowed: ContextVar[frozenset[str]] = ContextVar("atoti_lab_experimental", default=frozenset())

@@ -55,6 +55,12 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
     if isinstance(node, MeasureRef):
         return measure_type(node.name)
     if isinstance(node, Agg):
+        if node.func == "distinct":  # distinct.py
+            from .distinct import distinct_type
+
+            if not isinstance(node.operand, Col):
+                raise TypeError("tt.agg.distinct() takes a single table column.")
+            return distinct_type(column_type(node.operand.ref))
         if node.operand is None or node.func in ("count", "count_distinct"):
             return T.LONG
         inner = result_type(node.operand, column_type, measure_type)
@@ -67,12 +73,20 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.DOUBLE  # mean, square_sum, var, std, median, quantile
     if isinstance(node, Nav):
         inner = result_type(node.measure, column_type, measure_type)
+        if node.kind in ("max_member", "min_member"):  # the level's members (extremum.py)
+            if not (T.is_numeric(inner) or inner == T.BOOLEAN):
+                raise TypeError(f"tt.agg.{node.kind}() compares numbers, but its measure is {inner}.")
+            return node.param("data_type")
         if node.kind == "rank":
             return T.LONG
         others = [result_type(v, column_type, measure_type) for v in children(node)[1:]]
         return inner if all(t == inner for t in others) else T.DOUBLE
     if isinstance(node, ScopedAgg):
         inner = result_type(node.operand, column_type, measure_type)
+        if node.func == "distinct":
+            from .distinct import distinct_type
+
+            return distinct_type(inner)
         if node.func in ("count", "count_distinct"):
             return T.LONG
         if node.func in ("sum", "prod", "long", "short"):
@@ -92,6 +106,9 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
     if node.op in CELL_FUNCTIONS:
         return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
+    for t in types:
+        if not (T.is_numeric(t) or T.is_array(t) or t == T.BOOLEAN):  # e.g. max_member's members
+            raise TypeError(f"Only numbers can be used in measure arithmetic, got a measure of {t} values.")
     if any(T.is_array(t) for t in types):  # arrays hook: element-wise arithmetic
         return arrays.arithmetic_type(node.op, types)
     if node.op in ("ceil", "floor", "round"):

@@ -63,6 +63,8 @@ def required_levels(roots: Iterable[Node], nodes: dict[str, Node]) -> list[Level
                     add(ref)
             elif n.kind in ("first", "last"):
                 add(n.param("on"))
+            elif n.kind in ("max_member", "min_member"):
+                add(n.param("level"))
         for c in children(n):
             walk(c)
 
@@ -485,6 +487,13 @@ def reduce_groups(func: str, values: np.ndarray, present: np.ndarray, group: np.
         return Vec(out, has)
     if func == "count":
         return Vec(count.astype(np.int64), has)
+    if func == "distinct":  # one vector of the sorted distinct values per group (distinct.py)
+        pairs = np.unique(np.stack([g.astype(np.float64), v.astype(np.float64)]), axis=1) if len(g) else np.zeros((2, 0))
+        bounds = np.searchsorted(pairs[0], np.arange(n + 1))
+        out_arrays = np.full(n, None, dtype=object)
+        for k in np.flatnonzero(has):
+            out_arrays[k] = pairs[1, bounds[k]: bounds[k + 1]].astype(values.dtype)
+        return Vec(out_arrays, has)
     if func in ("min", "max"):
         fill = np.inf if func == "min" else -np.inf
         out = np.full(n, fill)
@@ -721,6 +730,10 @@ def navigate(node: Any, ctx: CellContext) -> Vec:
     if isinstance(node, Op) and node.op == "date_diff":
         return _date_diff(node, ctx)
     if isinstance(node, Nav):
+        if node.kind in ("max_member", "min_member"):
+            from .extremum import extremum_member
+
+            return extremum_member(node, ctx)
         fn = _NAV.get(node.kind)
         if fn is None:
             raise NavigationError(f"Unknown navigation {node.kind!r}.")

@@ -30,6 +30,7 @@ from ..store.table import TableSnapshot
 from .array_scan import vectors_at
 from .cells import State, leaf_values, pairs_at, result_rows
 from .context import CellContext
+from .distinct import value_dictionary
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
 from .grid import Grid
 from .levels import LevelMembers, LevelResolver, join_path
@@ -278,7 +279,8 @@ class QueryRunner:
                            {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
 
         def leaf_value(state: State, agg: Agg) -> Vec:
-            return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)))
+            return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)),
+                               lambda ref: value_dictionary(self, ref))
 
         return Grid(prepared.groups, prepared.strides, prepared.cards, cells, leaf_state,
                     lambda state, inverse: state.regroup(inverse, scanned.accumulators), leaf_value)
