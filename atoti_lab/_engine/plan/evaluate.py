@@ -103,7 +103,7 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         for operand in children(node.args[0]):
             result_type(operand, column_type, measure_type)  # validates what the condition reads
         return T.LONG if all(is_integer_type(t) for t in types) else T.DOUBLE
-    if node.op in CELL_FUNCTIONS:
+    if node.op in CELL_FUNCTIONS or node.op == "irr":
         return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
     for t in types:
@@ -184,7 +184,7 @@ def evaluate(node: Node, ctx: Context) -> Vec:
         raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
     if not isinstance(node, Op):
         return ctx.navigate(node)
-    if node.op == "date_diff":
+    if node.op in ("date_diff", "irr"):  # they read the levels of the cell (navigation.py)
         return ctx.navigate(node)
     if node.op == "where":
         cond, if_true, if_false = node.args

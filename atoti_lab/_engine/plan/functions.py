@@ -107,28 +107,16 @@ CELL_FUNCTIONS: dict[str, Callable[[Sequence[Cells]], Result]] = {
 }
 
 
-IRR_MISSING = (
-    "tt.finance.irr() needs the values of its cash flow and market value measures at each member of the "
-    "date level under each cell (hierarchy navigation), which the engine does not provide yet; the solver "
-    "is ready in atoti_lab/_engine/plan/irr.py."
-)
-
-
-def _irr(args: Sequence[Cells]) -> Result:
-    raise NotImplementedError(IRR_MISSING)
-
-
-CELL_FUNCTIONS["irr"] = _irr
-
-
 def result_type(node: Any, operand_type: Callable[[Any], str]) -> str:
     """The data type of a cell function's values; `operand_type` types (and so validates) an operand."""
     op = node.op
     if op == "irr":
-        # Op("irr", (cash_flows, market_value, Lit(date level), Lit(precision), Lit(period), Lit(guess)))
+        # Op("irr", (cash_flows, market_value, Lit(date level), Lit(precision), Lit(period), Lit(guess))),
+        # evaluated by finance.py (it navigates to the dates under each cell)
         for operand in node.args[:2]:
-            operand_type(operand)
-        raise NotImplementedError(IRR_MISSING)
+            if not T.is_numeric(operand_type(operand)):
+                raise TypeError("tt.finance.irr() takes numeric cash flow and market value measures.")
+        return T.DOUBLE
     arg_types = [operand_type(a) for a in node.args]
     if op == "isnan":
         return T.BOOLEAN
@@ -137,4 +125,4 @@ def result_type(node: Any, operand_type: Callable[[Any], str]) -> str:
     return T.DOUBLE
 
 
-__all__ = ["CELL_FUNCTIONS", "DISTRIBUTIONS", "IRR_MISSING", "result_type"]
+__all__ = ["CELL_FUNCTIONS", "DISTRIBUTIONS", "result_type"]

@@ -65,6 +65,8 @@ def required_levels(roots: Iterable[Node], nodes: dict[str, Node]) -> list[Level
                 add(n.param("on"))
             elif n.kind in ("max_member", "min_member"):
                 add(n.param("level"))
+        elif isinstance(n, Op) and n.op == "irr":
+            add(n.args[2].value)  # the date level
         for c in children(n):
             walk(c)
 
@@ -729,6 +731,10 @@ def _time(value: dt.date) -> tuple[int, ...]:
 def navigate(node: Any, ctx: CellContext) -> Vec:
     if isinstance(node, Op) and node.op == "date_diff":
         return _date_diff(node, ctx)
+    if isinstance(node, Op) and node.op == "irr":
+        from .finance import irr_cells
+
+        return irr_cells(node, ctx)
     if isinstance(node, Nav):
         if node.kind in ("max_member", "min_member"):
             from .extremum import extremum_member
