@@ -96,6 +96,10 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.DOUBLE
     if node.op == "date_diff":
         return T.LONG
+    if node.op == "string.concat":
+        from .strings import concat_type
+
+        return concat_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
         return arrays.function_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op == "where":
@@ -194,6 +198,10 @@ def evaluate(node: Node, ctx: Context) -> Vec:
         return Vec(values, np.where(test, a.present, b.present))
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
         return arrays.evaluate(node, lambda a: evaluate(a, ctx), ctx.n)
+    if node.op == "string.concat":
+        from .strings import concat
+
+        return concat(node, lambda a: evaluate(a, ctx), ctx.n)
     args = [evaluate(a, ctx) for a in node.args]
     return apply(node.op, args)
 
