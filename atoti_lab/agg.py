@@ -94,6 +94,12 @@ def short(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
 
 def single_value(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """The value shared by every row of the cell (missing values aside); empty when they differ."""
+    from ._engine import types as T
+
+    data_type = getattr(operand, "data_type", None)
+    if scope is None and isinstance(data_type, str) and not T.is_numeric(data_type) and not T.is_array(data_type):
+        # Strings, dates, booleans: compared as dictionary codes (see _engine/plan/distinct.py).
+        return _agg("single_member", operand, scope)
     return _agg("single_value", operand, scope)
 
 

@@ -16,7 +16,7 @@ from ..backends.memory.kernels import Accumulator, combine_at
 from ..expr.measure import Agg, Col, Node
 from ..store.dictionary import Dictionary
 from .array_scan import VectorSums
-from .distinct import distinct_values
+from .distinct import SINGLE_MEMBER, distinct_values, single_values
 from .evaluate import ORDER_STATISTICS, Vec, accumulator_parts, finalize
 from .grid import Grid, Locations
 from .statistics import quantiles
@@ -127,10 +127,11 @@ def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_ope
     column, to decode the pairs of tt.agg.distinct)."""
     if agg in state.vectors:  # arrays hook: SUM / MEAN of an array column
         return state.vectors[agg].value(agg.func)
-    if agg.func == "distinct":
+    if agg.func in ("distinct", SINGLE_MEMBER):
         if dictionary is None or not isinstance(agg.operand, Col):
-            raise TypeError("tt.agg.distinct() takes a single table column.")
-        return distinct_values(state.pairs[agg], len(state.rows), dictionary(agg.operand.ref))
+            raise TypeError(f"tt.agg.{agg.func}() takes a single table column.")
+        decode = distinct_values if agg.func == "distinct" else single_values
+        return decode(state.pairs[agg], len(state.rows), dictionary(agg.operand.ref))
     if agg.func == "count_distinct":
         counts = state.distinct_counts(agg)
         return Vec(counts, counts > 0)

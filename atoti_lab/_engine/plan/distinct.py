@@ -75,4 +75,23 @@ def distinct_values(pairs: tuple[np.ndarray, np.ndarray], n: int, dictionary: Di
     return Vec(out, present)
 
 
-__all__ = ["OBJECT_ARRAY", "distinct_type", "distinct_values", "value_dictionary"]
+def single_values(pairs: tuple[np.ndarray, np.ndarray], n: int, dictionary: Dictionary) -> Vec:
+    """Per cell 0..n-1, the value shared by all its rows (missing values aside); empty when they
+    differ: tt.agg.single_value of a column that is not numeric (strings, dates...)."""
+    cell_pos, codes = pairs
+    python = dictionary.python_values()
+    codes = np.asarray(codes, np.int64)
+    keep = np.array([python[c] is not None for c in codes], np.bool_) if len(codes) else np.zeros(0, np.bool_)
+    cell_pos, codes = np.asarray(cell_pos, np.int64)[keep], codes[keep]
+    counts = np.bincount(cell_pos, minlength=n)
+    present = counts == 1
+    out = np.full(n, None, dtype=object)
+    alone = present[cell_pos]
+    out[cell_pos[alone]] = python[codes[alone]]
+    return Vec(out, present)
+
+
+# Agg func of tt.agg.single_value over a column that is not numeric: computed from distinct pairs.
+SINGLE_MEMBER = "single_member"
+
+__all__ = ["OBJECT_ARRAY", "SINGLE_MEMBER", "distinct_type", "distinct_values", "single_values", "value_dictionary"]

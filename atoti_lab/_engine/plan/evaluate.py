@@ -61,6 +61,10 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
             if not isinstance(node.operand, Col):
                 raise TypeError("tt.agg.distinct() takes a single table column.")
             return distinct_type(column_type(node.operand.ref))
+        if node.func == "single_member":  # single_value of a column that is not numeric (distinct.py)
+            if not isinstance(node.operand, Col):
+                raise TypeError("tt.agg.single_value() of strings, dates... takes a single table column.")
+            return column_type(node.operand.ref)
         if node.operand is None or node.func in ("count", "count_distinct"):
             return T.LONG
         inner = result_type(node.operand, column_type, measure_type)
@@ -277,8 +281,9 @@ def apply(op: str, args: list[Vec]) -> Vec:
         elif op == "*":
             values = x * y
         elif op == "/":
+            # Floating-point division, as atoti's Java computes it: x/0 is ±Infinity and 0/0 is NaN,
+            # values of a cell (tt.math.isnan tells them apart), not empty cells.
             values = x.astype(np.float64) / y
-            present &= y != 0
         elif op == "//":
             present &= y != 0
             values = np.floor_divide(x, np.where(y == 0, 1, y))
@@ -289,8 +294,8 @@ def apply(op: str, args: list[Vec]) -> Vec:
             values = np.power(x.astype(np.float64), y)
         else:
             raise ValueError(f"Unknown operator {op!r}.")
-    if values.dtype.kind == "f":
-        present &= np.isfinite(values)
+    # NaN and ±Infinity stay values through arithmetic (IEEE 754, as in Java): only an empty
+    # operand or an integer division by zero makes an empty cell.
     return Vec(values, present)
 
 

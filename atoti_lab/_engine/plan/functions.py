@@ -42,6 +42,8 @@ def _floats(args: Sequence[Cells]) -> list[np.ndarray]:
 def isnan(args: Sequence[Cells]) -> Result:
     """True where the value is NaN; an empty cell stays empty."""
     (x,) = args
+    if np.asarray(x.values).dtype == object:  # strings, dates...: never NaN
+        return np.zeros(len(x.present), np.bool_), x.present.copy()
     return np.isnan(np.asarray(x.values, np.float64)), x.present.copy()
 
 

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from .query import QueryRunner
 
 
-# Leaf aggregations computed from distinct (cell, value code) pairs: tt.agg.count_distinct and distinct.
-DISTINCT_PAIRS = ("count_distinct", "distinct")
+# Leaf aggregations computed from distinct (cell, value code) pairs: tt.agg.count_distinct, distinct
+# and single_value of a column that is not numeric.
+DISTINCT_PAIRS = ("count_distinct", "distinct", "single_member")
 
 
 class ScanError(ValueError):
