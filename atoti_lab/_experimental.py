@@ -62,6 +62,7 @@ class Experimental:
     def __init__(self) -> None:
         self.stats = _Namespace("atoti_lab.stats")
         self.finance = _Namespace("atoti_lab.finance")
+        self.agg = _Namespace("atoti_lab.agg")  # atoti 0.9.1: tt.experimental.agg.distinct
 
     def __call__(self, feature_keys: AbstractSet[str] | Callable[[set[str]], AbstractSet[str]], /) -> Any:
         keys = feature_keys(set(FEATURES)) if callable(feature_keys) else feature_keys

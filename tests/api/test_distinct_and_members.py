@@ -154,3 +154,27 @@ def test_bad_uses_are_refused_at_definition(session):
     with pytest.raises(TypeError, match="numbers"):
         m["nested"] = tt.agg.max_member(m["max sub"], l["cat"])
     assert "nonsense" not in m and "nested" not in m
+
+
+def test_live_queries_keep_members_and_distinct_values_up_to_date(session):
+    df = pd.DataFrame({"id": [1, 2, 3], "cat": ["A", "A", "B"], "sub": ["s1", "s2", "s1"], "g": ["x"] * 3,
+                       "v": [1, 5, 2], "w": [1.0, 2.0, 3.0]})
+    table, cube, l, m = _cube(session, df, "live")
+    m["one sub"] = tt.agg.single_value(table["sub"])
+    measures = [m["max sub"], m["min sub"], m["subs"], m["one sub"]]
+
+    def frame(result: pd.DataFrame) -> list:
+        return [tuple(list(v) if isinstance(v, np.ndarray) else v for v in row)
+                for row in result.reset_index().astype(object).itertuples(index=False)]
+
+    live = cube.query(*measures, levels=[l["cat"]], include_totals=True, live=True, interval=0)
+    try:
+        for change in (lambda: table.load(pd.DataFrame({"id": [4, 5], "cat": ["B", "C"], "sub": ["s3", "s3"],
+                                                        "g": ["x", "x"], "v": [10, 1], "w": [0.5, 0.5]})),
+                       lambda: table.drop(table["id"] == 4)):
+            change()
+            assert live.wait(timeout=10) and live.error is None
+            assert frame(live.result) == frame(cube.query(*measures, levels=[l["cat"]], include_totals=True))
+        assert frame(live.result)[2][1:] == ("s1", "s1", ["s1"], "s1")  # B after the drop
+    finally:
+        live.stop()
