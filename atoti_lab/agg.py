@@ -70,7 +70,14 @@ def distinct(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """
     require("agg.distinct")
     from ._engine.expr.measure import Col
+    from .level import Level
 
+    if isinstance(operand, Level):  # the level's members under each cell: its column's values
+        definition = operand._def
+        if definition.transform is not None:
+            raise TypeError(f"tt.agg.distinct() of level {operand.name!r}, derived from its column, is not supported; "
+                            "pass the column.")
+        return MeasureDescription(Agg("distinct", Col(definition.column)))
     node = to_node(operand)
     if is_row_expression(node) and not isinstance(node, (Col, Lit)):
         raise TypeError(f"tt.agg.distinct() takes a single table column, not the expression {operand!r}.")

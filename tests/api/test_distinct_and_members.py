@@ -83,6 +83,16 @@ def test_max_and_min_member_match_pandas(session, seed, n, which):
     result = cube.query(m["max sub"], m["min sub"], levels=[l[x] for x in levels])
     assert _rows(result, levels, "max sub") == _expected_member(df, levels, largest=True)
     assert _rows(result, levels, "min sub") == _expected_member(df, levels, largest=False)
+    # With totals: each prefix of the levels, the rest aggregated (None in raw mode).
+    totals = cube.query(m["max sub"], m["min sub"], levels=[l[x] for x in levels], include_totals=True, mode="raw")
+    for column, largest in (("max sub", True), ("min sub", False)):
+        got = {tuple(None if pd.isna(v) else v for v in row[:-1]): row[-1]
+               for row in totals[levels + [column]].itertuples(index=False)}
+        want = {}
+        for p in range(len(levels) + 1):
+            for key, member in _expected_member(df, levels[:p], largest).items():
+                want[key + (None,) * (len(levels) - p)] = member
+        assert got == want
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -128,6 +138,16 @@ def test_distinct_prints_with_the_array_formatter(session):
     lines = [line.split() for line in text.splitlines()[2:]]
     assert lines[0] == ["Total", "London,New", "York,Paris"]
     assert lines[1] == ["London", "London"]
+
+
+def test_distinct_of_a_level_lists_its_members_under_each_cell(session):
+    df = _frame(5, 30)
+    table, cube, l, m = _cube(session, df, "level_distinct")
+    with tt.experimental({"agg.distinct"}):
+        m["sub members"] = tt.agg.distinct(l["sub"])
+    result = cube.query(m["sub members"], m["subs"], levels=[l["g"]], mode="raw")
+    for row in result.itertuples(index=False):
+        assert list(row[1]) == list(row[2]) == sorted(df[df.g == row[0]]["sub"].unique())
 
 
 def test_scoped_distinct_gathers_the_values_below(session):
