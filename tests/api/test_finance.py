@@ -227,3 +227,19 @@ def test_irr_with_a_constant_market_value_spans_only_the_dates_of_each_cell():
         t /= t[-1]
         expected = brentq(lambda r: float((part.cash.to_numpy() * (1 + r) ** -t).sum()), -0.9, 10)
         assert got[fund] == pytest.approx(expected, rel=1e-9)
+
+
+def test_irr_reproduces_the_rate_of_atotis_documented_example():
+    # The inputs and the rate (0.14397) of the example in atoti's irr documentation: dates with a
+    # market value and no cash flow take part, and the first one's flow is -MV.
+    df = pd.DataFrame({
+        "Date": [dt.date(2020, 1, d) for d in range(1, 7)],
+        "MarketValue": [1042749.90, 1099720.01, 1131220.24, 1130904.32, 1748358.77, 1791552.54],
+        "CashFlow": [None, None, None, None, -582786.257893061, None],
+    })
+    with tt.Session.start() as session:
+        cube = session.create_cube(session.read_pandas(df, table_name="Example", keys=["Date"]))
+        m, h = cube.measures, cube.hierarchies
+        with tt.experimental({"finance.irr"}):
+            m["irr"] = tt.finance.irr(cash_flows=m["CashFlow.SUM"], market_value=m["MarketValue.SUM"], date=h["Date"])
+        assert cube.query(m["irr"], mode="raw")["irr"].iloc[0] == pytest.approx(0.14397, abs=5e-6)
