@@ -48,13 +48,18 @@ def value_dictionary(runner: QueryRunner, ref: ColumnRef) -> Dictionary:
     return runner.resolver.follow(path, source, source_dict, ref.column)[0]
 
 
+def _known(python: np.ndarray) -> np.ndarray:
+    """Per code: whether its value is known (missing values are not listed)."""
+    return np.fromiter((v is not None for v in python), np.bool_, len(python))
+
+
 def distinct_values(pairs: tuple[np.ndarray, np.ndarray], n: int, dictionary: Dictionary) -> Vec:
     """Per cell 0..n-1, the vector of its distinct values (None where the cell has none)."""
     cell_pos, codes = pairs
     python = dictionary.python_values()
     ranks = dictionary.ranks()
     codes = np.asarray(codes, np.int64)
-    keep = np.array([python[c] is not None for c in codes], np.bool_) if len(codes) else np.zeros(0, np.bool_)
+    keep = _known(python)[codes]
     cell_pos, codes = np.asarray(cell_pos, np.int64)[keep], codes[keep]
     order = np.lexsort((ranks[codes], cell_pos))
     cell_pos, codes = cell_pos[order], codes[order]
@@ -81,7 +86,7 @@ def single_values(pairs: tuple[np.ndarray, np.ndarray], n: int, dictionary: Dict
     cell_pos, codes = pairs
     python = dictionary.python_values()
     codes = np.asarray(codes, np.int64)
-    keep = np.array([python[c] is not None for c in codes], np.bool_) if len(codes) else np.zeros(0, np.bool_)
+    keep = _known(python)[codes]
     cell_pos, codes = np.asarray(cell_pos, np.int64)[keep], codes[keep]
     counts = np.bincount(cell_pos, minlength=n)
     present = counts == 1
