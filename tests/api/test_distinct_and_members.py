@@ -142,7 +142,7 @@ def test_distinct_prints_with_the_array_formatter(session):
 
 def test_distinct_of_a_level_lists_its_members_under_each_cell(session):
     df = _frame(5, 30)
-    table, cube, l, m = _cube(session, df, "level_distinct")
+    _, cube, l, m = _cube(session, df, "level_distinct")
     with tt.experimental({"agg.distinct"}):
         m["sub members"] = tt.agg.distinct(l["sub"])
     result = cube.query(m["sub members"], m["subs"], levels=[l["g"]], mode="raw")
@@ -162,7 +162,7 @@ def test_scoped_distinct_gathers_the_values_below(session):
 
 def test_bad_uses_are_refused_at_definition(session):
     df = _frame(1, 10)
-    table, cube, l, m = _cube(session, df, "bad")
+    table, _, l, m = _cube(session, df, "bad")
     with pytest.raises(RuntimeError, match="experimental"):
         tt.agg.distinct(table["sub"])
     with pytest.raises(TypeError, match="level"):

@@ -55,7 +55,7 @@ def test_concat_joins_the_cell_values_like_pandas(session, seed, n, separator):
 
 def test_concat_checks_its_arguments(session):
     df = pd.DataFrame({"id": [0], "cat": ["A"], "sub": ["s"], "n": [1], "x": [1.0]})
-    table, cube, l, m = _cube(session, df, "concat_bad")
+    table, _, _, m = _cube(session, df, "concat_bad")
     assert tt.string.__all__ == ["concat"]
     with pytest.raises(TypeError, match="separator"):
         tt.string.concat(m["n"], separator=1)
