@@ -160,6 +160,21 @@ def test_scoped_distinct_gathers_the_values_below(session):
     assert {r.cat: list(r[1]) for r in result.itertuples(index=False)} == want.to_dict()
 
 
+def test_scoped_distinct_of_members_lists_the_members_below(session):
+    df = _frame(9, 50)
+    _, cube, l, m = _cube(session, df, "scoped_members")
+    with tt.experimental({"agg.distinct"}):
+        # For each g, the sub winning in each cat, gathered over the cats.
+        m["winners"] = tt.agg.distinct(m["max sub"], scope=tt.OriginScope({l["cat"]}))
+    assert m["winners"].data_type == "Object[]"
+    result = cube.query(m["winners"], levels=[l["g"]], mode="raw")
+    for row in result.itertuples(index=False):
+        part = df[df.g == row[0]]
+        want = sorted({next(iter(_expected_member(part[part.cat == c], ["cat"], True).values()))
+                       for c in part.cat.unique()})
+        assert list(row[1]) == want
+
+
 def test_bad_uses_are_refused_at_definition(session):
     df = _frame(1, 10)
     table, _, l, m = _cube(session, df, "bad")

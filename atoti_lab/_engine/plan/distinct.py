@@ -96,7 +96,25 @@ def single_values(pairs: tuple[np.ndarray, np.ndarray], n: int, dictionary: Dict
     return Vec(out, present)
 
 
+def distinct_groups(values: np.ndarray, group: np.ndarray, n: int, dtype: np.dtype) -> Vec:
+    """Per group 0..n-1, the vector of the sorted distinct `values` of its members (a scoped
+    tt.agg.distinct of a measure: numbers, or strings and dates such as max_member's)."""
+    out = np.full(n, None, dtype=object)
+    present = np.zeros(n, np.bool_)
+    if not len(values):
+        return Vec(out, present)
+    uniques, codes = np.unique(values, return_inverse=True)
+    pairs = np.unique(group.astype(np.int64) * len(uniques) + codes.reshape(-1))
+    cells, codes = pairs // len(uniques), pairs % len(uniques)
+    bounds = np.searchsorted(cells, np.arange(n + 1))
+    present = bounds[1:] > bounds[:-1]
+    element_dtype = dtype if dtype != object else object
+    for k in np.flatnonzero(present):
+        out[k] = uniques[codes[bounds[k]: bounds[k + 1]]].astype(element_dtype)
+    return Vec(out, present)
+
+
 # Agg func of tt.agg.single_value over a column that is not numeric: computed from distinct pairs.
 SINGLE_MEMBER = "single_member"
 
-__all__ = ["OBJECT_ARRAY", "SINGLE_MEMBER", "distinct_type", "distinct_values", "single_values", "value_dictionary"]
+__all__ = ["OBJECT_ARRAY", "SINGLE_MEMBER", "distinct_groups", "distinct_type", "distinct_values", "single_values", "value_dictionary"]

@@ -490,12 +490,9 @@ def reduce_groups(func: str, values: np.ndarray, present: np.ndarray, group: np.
     if func == "count":
         return Vec(count.astype(np.int64), has)
     if func == "distinct":  # one vector of the sorted distinct values per group (distinct.py)
-        pairs = np.unique(np.stack([g.astype(np.float64), v.astype(np.float64)]), axis=1) if len(g) else np.zeros((2, 0))
-        bounds = np.searchsorted(pairs[0], np.arange(n + 1))
-        out_arrays = np.full(n, None, dtype=object)
-        for k in np.flatnonzero(has):
-            out_arrays[k] = pairs[1, bounds[k]: bounds[k + 1]].astype(values.dtype)
-        return Vec(out_arrays, has)
+        from .distinct import distinct_groups
+
+        return distinct_groups(v, g, n, values.dtype)
     if func in ("min", "max"):
         fill = np.inf if func == "min" else -np.inf
         out = np.full(n, fill)
