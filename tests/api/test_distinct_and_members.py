@@ -213,3 +213,21 @@ def test_live_queries_keep_members_and_distinct_values_up_to_date(session):
         assert frame(live.result)[2][1:] == ("s1", "s1", ["s1"], "s1")  # B after the drop
     finally:
         live.stop()
+
+
+def test_members_of_a_date_level_compare_in_where_and_filters(session):
+    import datetime as dt
+
+    df = pd.DataFrame({"id": range(5), "cat": ["A", "A", "B", "B", "B"],
+                       "day": [dt.date(2024, 1, d) for d in (1, 2, 3, 4, 5)], "v": [3, 5, 1, 0, 1]})
+    cube = session.create_cube(session.read_pandas(df, table_name="days", keys=["id"]))
+    l, m = cube.levels, cube.measures
+    m["best day"] = tt.agg.max_member(m["v.SUM"], l["day"])
+    m["best is Jan 2"] = tt.where(m["best day"] == dt.date(2024, 1, 2), 1, 0)
+    assert m["best day"].data_type == "LocalDate"
+    got = cube.query(m["best day"], m["best is Jan 2"], levels=[l["cat"]], include_totals=True)
+    # B ties 1 on Jan 3 and Jan 5: the first in the level's order wins.
+    assert got["best day"].tolist() == [dt.date(2024, 1, 2), dt.date(2024, 1, 2), dt.date(2024, 1, 3)]
+    assert got["best is Jan 2"].tolist() == [1, 1, 0]
+    only_b = cube.query(m["best day"], levels=[l["cat"]], filter=m["best day"] == dt.date(2024, 1, 3))
+    assert only_b.index.tolist() == ["B"]

@@ -12,6 +12,7 @@ and distinct counts are right at every level).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -376,7 +377,8 @@ def _measure_operands(cond: Node) -> list[Any]:
             found += [x for x in _measure_operands(p) if x not in found]
         if isinstance(n, (Compare, IsIn, IsNull)):
             for x in (n.subject, getattr(n, "value", None)):
-                if x is not None and not isinstance(x, (int, float, str, bool)) and x not in found:
+                # Constants (numbers, strings, dates: e.g. a max_member of a date level) are not operands.
+                if x is not None and not isinstance(x, (int, float, str, bool, dt.date, dt.time)) and x not in found:
                     found.append(x)
     return found
 
