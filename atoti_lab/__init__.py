@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from . import agg, array, finance, math, stats, type
+from . import agg, array, finance, math, stats, string, type
 from ._condition import Condition
 from ._experimental import experimental
 from ._jupyter import _jupyter_server_extension_points
@@ -69,6 +69,7 @@ __all__ = [
     "rank",
     "shift",
     "stats",
+    "string",
     "switch",
     "total",
     "type",

@@ -16,7 +16,7 @@ from typing import Any
 
 _DISTRIBUTIONS = ("beta", "chi2", "f", "normal", "t")
 FEATURES: frozenset[str] = frozenset(
-    {f"stats.{d}.{f}" for d in _DISTRIBUTIONS for f in ("cdf", "pdf", "ppf")} | {"finance.irr"}
+    {f"stats.{d}.{f}" for d in _DISTRIBUTIONS for f in ("cdf", "pdf", "ppf")} | {"finance.irr", "agg.distinct"}
 )
 
 _allowed: ContextVar[frozenset[str]] = ContextVar("atoti_lab_experimental", default=frozenset())
@@ -62,6 +62,7 @@ class Experimental:
     def __init__(self) -> None:
         self.stats = _Namespace("atoti_lab.stats")
         self.finance = _Namespace("atoti_lab.finance")
+        self.agg = _Namespace("atoti_lab.agg")  # atoti 0.9.1: tt.experimental.agg.distinct
 
     def __call__(self, feature_keys: AbstractSet[str] | Callable[[set[str]], AbstractSet[str]], /) -> Any:
         keys = feature_keys(set(FEATURES)) if callable(feature_keys) else feature_keys

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._engine.expr.measure import Agg, Lit, Op, ScopedAgg, is_row_expression
+from ._engine.expr.measure import Agg, Lit, Nav, Op, ScopedAgg, is_row_expression
 from ._engine.plan.statistics import INTERPOLATIONS, QUANTILE_MODES
+from ._experimental import require
 from ._operation import to_node, wrap
 from .measure import MeasureDescription
 
 __all__ = [
-    "count_distinct", "long", "max", "mean", "median", "min", "prod", "quantile", "short", "single_value",
-    "square_sum", "std", "sum", "sum_product", "var",
+    "count_distinct", "distinct", "long", "max", "max_member", "mean", "median", "min", "min_member", "prod", "quantile", "short",
+    "single_value", "square_sum", "std", "sum", "sum_product", "var",
 ]
 
 _VARIANCE_MODES = ("sample", "population")
@@ -61,6 +62,28 @@ def count_distinct(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     return _agg("count_distinct", operand, scope)
 
 
+def distinct(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
+    """The array of the distinct values of a column among the rows of each cell (or of a measure
+    over the locations of `scope`), in the values' natural order.
+
+    Experimental in atoti 0.9: call it inside ``with tt.experimental({"agg.distinct"}):``.
+    """
+    require("agg.distinct")
+    from ._engine.expr.measure import Col
+    from .level import Level
+
+    if isinstance(operand, Level):  # the level's members under each cell: its column's values
+        definition = operand._def
+        if definition.transform is not None:
+            raise TypeError(f"tt.agg.distinct() of level {operand.name!r}, derived from its column, is not supported; "
+                            "pass the column.")
+        return MeasureDescription(Agg("distinct", Col(definition.column)))
+    node = to_node(operand)
+    if is_row_expression(node) and not isinstance(node, (Col, Lit)):
+        raise TypeError(f"tt.agg.distinct() takes a single table column, not the expression {operand!r}.")
+    return _agg("distinct", operand, scope)
+
+
 def prod(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """Product of the values of the rows of each cell."""
     return _agg("prod", operand, scope)
@@ -78,6 +101,12 @@ def short(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
 
 def single_value(operand: Any, /, *, scope: Any = None) -> MeasureDescription:
     """The value shared by every row of the cell (missing values aside); empty when they differ."""
+    from ._engine import types as T
+
+    data_type = getattr(operand, "data_type", None)
+    if scope is None and isinstance(data_type, str) and not T.is_numeric(data_type) and not T.is_array(data_type):
+        # Strings, dates, booleans: compared as dictionary codes (see _engine/plan/distinct.py).
+        return _agg("single_member", operand, scope)
     return _agg("single_value", operand, scope)
 
 
@@ -129,3 +158,26 @@ def quantile(operand: Any, /, q: float, *, mode: str = "inc", interpolation: str
         raise ValueError(f"tt.agg.quantile(): interpolation must be one of {', '.join(map(repr, INTERPOLATIONS))}, "
                          f"got {interpolation!r}.")
     return _agg("quantile", operand, scope, q=float(q), mode=mode, interpolation=interpolation)
+
+
+def _extremum_member(kind: str, measure: Any, level: Any) -> MeasureDescription:
+    from .level import Level
+
+    if not isinstance(level, Level):
+        raise TypeError(f"tt.agg.{kind}() takes a level (e.g. l['City']) as its second argument, got {level!r}.")
+    node = to_node(measure)
+    if is_row_expression(node):
+        raise TypeError(f"tt.agg.{kind}() takes a measure, not {measure!r}: aggregate columns first (tt.agg.sum(...)).")
+    params = (("data_type", level.data_type), ("level", level._ref))
+    return MeasureDescription(Nav(kind, node, params))
+
+
+def max_member(measure: Any, /, level: Any) -> MeasureDescription:
+    """The member of `level` at which `measure` is largest, among the members under each cell
+    (a cell on the level or below it: its own member); ties go to the first member in level order."""
+    return _extremum_member("max_member", measure, level)
+
+
+def min_member(measure: Any, /, level: Any) -> MeasureDescription:
+    """The member of `level` at which `measure` is smallest (see max_member)."""
+    return _extremum_member("min_member", measure, level)

@@ -16,7 +16,7 @@ def test_all_is_pinned_and_sorted():
         "NaturalOrder", "OriginScope", "ParquetLoad", "SecurityConfig", "Session", "SessionConfig", "SiblingsScope",
         "Table", "Tables", "UserContentStorageConfig", "__version__", "agg", "array", "at", "date_diff", "date_shift",
         "experimental", "filter", "finance", "first", "last", "math", "parent_value", "rank", "shift", "stats",
-        "switch", "total", "type", "where",
+        "string", "switch", "total", "type", "where",
     ]
     for name in tt.__all__:
         assert hasattr(tt, name), name

@@ -8,12 +8,15 @@ right at every level. Rows come in member order with each total before the rows 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..backends.memory.kernels import Accumulator, combine_at
-from ..expr.measure import Agg, Node
+from ..expr.measure import Agg, Col, Node
+from ..store.dictionary import Dictionary
 from .array_scan import VectorSums
+from .distinct import SINGLE_MEMBER, distinct_values, single_values
 from .evaluate import ORDER_STATISTICS, Vec, accumulator_parts, finalize
 from .grid import Grid, Locations
 from .statistics import quantiles
@@ -118,10 +121,17 @@ def result_rows(grid: Grid, shown: list[int], totals: list[int], include_empty_r
     return loc
 
 
-def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool]) -> Vec:
-    """A leaf aggregate's values on the cells of `state`."""
+def leaf_values(state: State, agg: Agg, acc_of_leaf: dict[Agg, int], integer_operand: Callable[[Node], bool],
+                dictionary: Callable[[Any], Dictionary] | None = None) -> Vec:
+    """A leaf aggregate's values on the cells of `state` (`dictionary`: the value dictionary of a
+    column, to decode the pairs of tt.agg.distinct)."""
     if agg in state.vectors:  # arrays hook: SUM / MEAN of an array column
         return state.vectors[agg].value(agg.func)
+    if agg.func in ("distinct", SINGLE_MEMBER):
+        if dictionary is None or not isinstance(agg.operand, Col):
+            raise TypeError(f"tt.agg.{agg.func}() takes a single table column.")
+        decode = distinct_values if agg.func == "distinct" else single_values
+        return decode(state.pairs[agg], len(state.rows), dictionary(agg.operand.ref))
     if agg.func == "count_distinct":
         counts = state.distinct_counts(agg)
         return Vec(counts, counts > 0)

@@ -55,6 +55,16 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
     if isinstance(node, MeasureRef):
         return measure_type(node.name)
     if isinstance(node, Agg):
+        if node.func == "distinct":  # distinct.py
+            from .distinct import distinct_type
+
+            if not isinstance(node.operand, Col):
+                raise TypeError("tt.agg.distinct() takes a single table column.")
+            return distinct_type(column_type(node.operand.ref))
+        if node.func == "single_member":  # single_value of a column that is not numeric (distinct.py)
+            if not isinstance(node.operand, Col):
+                raise TypeError("tt.agg.single_value() of strings, dates... takes a single table column.")
+            return column_type(node.operand.ref)
         if node.operand is None or node.func in ("count", "count_distinct"):
             return T.LONG
         inner = result_type(node.operand, column_type, measure_type)
@@ -67,12 +77,20 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.DOUBLE  # mean, square_sum, var, std, median, quantile
     if isinstance(node, Nav):
         inner = result_type(node.measure, column_type, measure_type)
+        if node.kind in ("max_member", "min_member"):  # the level's members (extremum.py)
+            if not (T.is_numeric(inner) or inner == T.BOOLEAN):
+                raise TypeError(f"tt.agg.{node.kind}() compares numbers, but its measure is {inner}.")
+            return node.param("data_type")
         if node.kind == "rank":
             return T.LONG
         others = [result_type(v, column_type, measure_type) for v in children(node)[1:]]
         return inner if all(t == inner for t in others) else T.DOUBLE
     if isinstance(node, ScopedAgg):
         inner = result_type(node.operand, column_type, measure_type)
+        if node.func == "distinct":
+            from .distinct import distinct_type
+
+            return distinct_type(inner)
         if node.func in ("count", "count_distinct"):
             return T.LONG
         if node.func in ("sum", "prod", "long", "short"):
@@ -82,6 +100,10 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         return T.DOUBLE
     if node.op == "date_diff":
         return T.LONG
+    if node.op == "string.concat":
+        from .strings import concat_type
+
+        return concat_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
         return arrays.function_type(node, lambda a: result_type(a, column_type, measure_type))
     if node.op == "where":
@@ -89,9 +111,12 @@ def result_type(node: Node, column_type: Callable[[object], str], measure_type: 
         for operand in children(node.args[0]):
             result_type(operand, column_type, measure_type)  # validates what the condition reads
         return T.LONG if all(is_integer_type(t) for t in types) else T.DOUBLE
-    if node.op in CELL_FUNCTIONS:
+    if node.op in CELL_FUNCTIONS or node.op == "irr":
         return cell_result_type(node, lambda a: result_type(a, column_type, measure_type))
     types = [result_type(a, column_type, measure_type) for a in node.args]
+    for t in types:
+        if not (T.is_numeric(t) or T.is_array(t) or t == T.BOOLEAN):  # e.g. max_member's members
+            raise TypeError(f"Only numbers can be used in measure arithmetic, got a measure of {t} values.")
     if any(T.is_array(t) for t in types):  # arrays hook: element-wise arithmetic
         return arrays.arithmetic_type(node.op, types)
     if node.op in ("ceil", "floor", "round"):
@@ -167,7 +192,7 @@ def evaluate(node: Node, ctx: Context) -> Vec:
         raise TypeError("A column must be aggregated (e.g. tt.agg.sum(table['x'])) before it is used in a measure.")
     if not isinstance(node, Op):
         return ctx.navigate(node)
-    if node.op == "date_diff":
+    if node.op in ("date_diff", "irr"):  # they read the levels of the cell (navigation.py)
         return ctx.navigate(node)
     if node.op == "where":
         cond, if_true, if_false = node.args
@@ -177,6 +202,10 @@ def evaluate(node: Node, ctx: Context) -> Vec:
         return Vec(values, np.where(test, a.present, b.present))
     if node.op in arrays.OPS:  # arrays hook: tt.array functions, element access and slices
         return arrays.evaluate(node, lambda a: evaluate(a, ctx), ctx.n)
+    if node.op == "string.concat":
+        from .strings import concat
+
+        return concat(node, lambda a: evaluate(a, ctx), ctx.n)
     args = [evaluate(a, ctx) for a in node.args]
     return apply(node.op, args)
 
@@ -252,8 +281,9 @@ def apply(op: str, args: list[Vec]) -> Vec:
         elif op == "*":
             values = x * y
         elif op == "/":
+            # Floating-point division, as atoti's Java computes it: x/0 is ±Infinity and 0/0 is NaN,
+            # values of a cell (tt.math.isnan tells them apart), not empty cells.
             values = x.astype(np.float64) / y
-            present &= y != 0
         elif op == "//":
             present &= y != 0
             values = np.floor_divide(x, np.where(y == 0, 1, y))
@@ -264,8 +294,8 @@ def apply(op: str, args: list[Vec]) -> Vec:
             values = np.power(x.astype(np.float64), y)
         else:
             raise ValueError(f"Unknown operator {op!r}.")
-    if values.dtype.kind == "f":
-        present &= np.isfinite(values)
+    # NaN and ±Infinity stay values through arithmetic (IEEE 754, as in Java): only an empty
+    # operand or an integer division by zero makes an empty cell.
     return Vec(values, present)
 
 

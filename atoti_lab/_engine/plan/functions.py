@@ -42,6 +42,8 @@ def _floats(args: Sequence[Cells]) -> list[np.ndarray]:
 def isnan(args: Sequence[Cells]) -> Result:
     """True where the value is NaN; an empty cell stays empty."""
     (x,) = args
+    if np.asarray(x.values).dtype == object:  # strings, dates...: never NaN
+        return np.zeros(len(x.present), np.bool_), x.present.copy()
     return np.isnan(np.asarray(x.values, np.float64)), x.present.copy()
 
 
@@ -107,28 +109,16 @@ CELL_FUNCTIONS: dict[str, Callable[[Sequence[Cells]], Result]] = {
 }
 
 
-IRR_MISSING = (
-    "tt.finance.irr() needs the values of its cash flow and market value measures at each member of the "
-    "date level under each cell (hierarchy navigation), which the engine does not provide yet; the solver "
-    "is ready in atoti_lab/_engine/plan/irr.py."
-)
-
-
-def _irr(args: Sequence[Cells]) -> Result:
-    raise NotImplementedError(IRR_MISSING)
-
-
-CELL_FUNCTIONS["irr"] = _irr
-
-
 def result_type(node: Any, operand_type: Callable[[Any], str]) -> str:
     """The data type of a cell function's values; `operand_type` types (and so validates) an operand."""
     op = node.op
     if op == "irr":
-        # Op("irr", (cash_flows, market_value, Lit(date level), Lit(precision), Lit(period), Lit(guess)))
+        # Op("irr", (cash_flows, market_value, Lit(date level), Lit(precision), Lit(period), Lit(guess))),
+        # evaluated by finance.py (it navigates to the dates under each cell)
         for operand in node.args[:2]:
-            operand_type(operand)
-        raise NotImplementedError(IRR_MISSING)
+            if not T.is_numeric(operand_type(operand)):
+                raise TypeError("tt.finance.irr() takes numeric cash flow and market value measures.")
+        return T.DOUBLE
     arg_types = [operand_type(a) for a in node.args]
     if op == "isnan":
         return T.BOOLEAN
@@ -137,4 +127,4 @@ def result_type(node: Any, operand_type: Callable[[Any], str]) -> str:
     return T.DOUBLE
 
 
-__all__ = ["CELL_FUNCTIONS", "DISTRIBUTIONS", "IRR_MISSING", "result_type"]
+__all__ = ["CELL_FUNCTIONS", "DISTRIBUTIONS", "result_type"]

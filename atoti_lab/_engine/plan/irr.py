@@ -7,8 +7,9 @@ market value exists) give t_i = days from d_0 to d_i, and the enhanced cash flow
 
 The rate r solves NPV(r) = sum_i CF_i (1 + r) ** (-t_i / P) = 0, where P is the unit period in
 days: the whole span t_T for ``period="total"``, 365 for ``"annualized"``. Newton's method runs on
-every cell together (one numpy step per iteration) until each step is below `precision`; a cell
-whose iteration leaves (-1, inf), does not settle or has a single date is empty.
+every cell together (one numpy step per iteration) until each step is below `precision` (a step
+that would cross -1 goes halfway there instead); a cell whose iteration diverges, does not settle
+or has a single date is empty.
 """
 
 from __future__ import annotations
@@ -67,8 +68,13 @@ def irr(days: np.ndarray, cash_flows: np.ndarray, market_values: np.ndarray, pre
             npv = discounted.sum(axis=1)
             slope = (discounted * exponent / base).sum(axis=1)
             step = np.where(done, 0.0, npv / slope)
-            rate = rate - step
-            failed = ~np.isfinite(rate) | (rate <= -1.0)
+            proposed = rate - step
+            # A step past -1 (where the discount factors blow up) goes halfway to -1 instead: plain
+            # Newton from 0.1 overshoots there whenever the rate is very negative (a large loss).
+            proposed = np.where(proposed <= -1.0, (rate - 1.0) / 2.0, proposed)
+            step = rate - proposed
+            rate = proposed
+            failed = ~np.isfinite(rate)
             rate = np.where(failed, np.nan, rate)
             done |= failed | (np.abs(step) < precision)
             if done.all():

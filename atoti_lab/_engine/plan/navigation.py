@@ -63,6 +63,10 @@ def required_levels(roots: Iterable[Node], nodes: dict[str, Node]) -> list[Level
                     add(ref)
             elif n.kind in ("first", "last"):
                 add(n.param("on"))
+            elif n.kind in ("max_member", "min_member"):
+                add(n.param("level"))
+        elif isinstance(n, Op) and n.op == "irr":
+            add(n.args[2].value)  # the date level
         for c in children(n):
             walk(c)
 
@@ -485,6 +489,10 @@ def reduce_groups(func: str, values: np.ndarray, present: np.ndarray, group: np.
         return Vec(out, has)
     if func == "count":
         return Vec(count.astype(np.int64), has)
+    if func == "distinct":  # one vector of the sorted distinct values per group (distinct.py)
+        from .distinct import distinct_groups
+
+        return distinct_groups(v, g, n, values.dtype)
     if func in ("min", "max"):
         fill = np.inf if func == "min" else -np.inf
         out = np.full(n, fill)
@@ -720,7 +728,15 @@ def _time(value: dt.date) -> tuple[int, ...]:
 def navigate(node: Any, ctx: CellContext) -> Vec:
     if isinstance(node, Op) and node.op == "date_diff":
         return _date_diff(node, ctx)
+    if isinstance(node, Op) and node.op == "irr":
+        from .finance import irr_cells
+
+        return irr_cells(node, ctx)
     if isinstance(node, Nav):
+        if node.kind in ("max_member", "min_member"):
+            from .extremum import extremum_member
+
+            return extremum_member(node, ctx)
         fn = _NAV.get(node.kind)
         if fn is None:
             raise NavigationError(f"Unknown navigation {node.kind!r}.")

@@ -12,6 +12,7 @@ and distinct counts are right at every level).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ..store.table import TableSnapshot
 from .array_scan import vectors_at
 from .cells import State, leaf_values, pairs_at, result_rows
 from .context import CellContext
+from .distinct import value_dictionary
 from .evaluate import Vec, is_integer_type, leaf_aggregates, result_type
 from .grid import Grid
 from .levels import LevelMembers, LevelResolver, join_path
@@ -278,7 +280,8 @@ class QueryRunner:
                            {leaf: vectors_at(found, v, cells) for leaf, (found, v) in scanned.vectors.items()})
 
         def leaf_value(state: State, agg: Agg) -> Vec:
-            return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)))
+            return leaf_values(state, agg, scanned.acc_of_leaf, lambda node: is_integer_type(self.operand_type(node)),
+                               lambda ref: value_dictionary(self, ref))
 
         return Grid(prepared.groups, prepared.strides, prepared.cards, cells, leaf_state,
                     lambda state, inverse: state.regroup(inverse, scanned.accumulators), leaf_value)
@@ -374,7 +377,8 @@ def _measure_operands(cond: Node) -> list[Any]:
             found += [x for x in _measure_operands(p) if x not in found]
         if isinstance(n, (Compare, IsIn, IsNull)):
             for x in (n.subject, getattr(n, "value", None)):
-                if x is not None and not isinstance(x, (int, float, str, bool)) and x not in found:
+                # Constants (numbers, strings, dates: e.g. a max_member of a date level) are not operands.
+                if x is not None and not isinstance(x, (int, float, str, bool, dt.date, dt.time)) and x not in found:
                     found.append(x)
     return found
 

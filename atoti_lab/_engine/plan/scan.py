@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from .query import QueryRunner
 
 
+# Leaf aggregations computed from distinct (cell, value code) pairs: tt.agg.count_distinct, distinct
+# and single_value of a column that is not numeric.
+DISTINCT_PAIRS = ("count_distinct", "distinct", "single_member")
+
+
 class ScanError(ValueError):
     pass
 
@@ -99,8 +104,9 @@ class Scan:
     def run(self, leaves: list[Agg], count_rows: bool = False) -> ScanResult:
         """`count_rows`: always count the rows of each cell (live queries need counts, not marks,
         to retract rows and to merge partial scans)."""
-        vector_leaves = [leaf for leaf in leaves if array_scan.is_array_leaf(self, leaf)]  # arrays hook
-        fused = [leaf for leaf in leaves if leaf.func != "count_distinct" and leaf.func not in ORDER_STATISTICS
+        vector_leaves = [leaf for leaf in leaves  # arrays hook
+                         if leaf.func not in DISTINCT_PAIRS and array_scan.is_array_leaf(self, leaf)]
+        fused = [leaf for leaf in leaves if leaf.func not in DISTINCT_PAIRS and leaf.func not in ORDER_STATISTICS
                  and leaf not in vector_leaves]
         operands: list[str] = []
         accumulators: list[Accumulator] = []
@@ -149,7 +155,7 @@ class Scan:
         else:
             acc = execute.run(shape, [_narrow(self.luts[s], self.n_cells) for s in keyed], segments,
                               self.n_cells, acc_dtypes)
-        distinct = {leaf: self._distinct_pairs(leaf, codes) for leaf in leaves if leaf.func == "count_distinct"}
+        distinct = {leaf: self._distinct_pairs(leaf, codes) for leaf in leaves if leaf.func in DISTINCT_PAIRS}
         samples = {leaf: self._samples(leaf, codes) for leaf in leaves if leaf.func in ORDER_STATISTICS}
         # arrays hook: element-wise sums of array columns over the cells the kernel found rows in.
         vectors = {}
@@ -235,7 +241,7 @@ class Scan:
     def _distinct_pairs(self, leaf: Agg, codes: dict[str, tuple[np.ndarray, ...]]) -> np.ndarray:
         """Distinct (cell, value code) pairs of a distinct count."""
         if not isinstance(leaf.operand, Col):
-            raise ScanError("count_distinct takes a single column.")
+            raise ScanError(f"{leaf.func} takes a single column.")
         ref = leaf.operand.ref
         store, snap = self.runner.store, self.snap
         if ref.table == self.base:

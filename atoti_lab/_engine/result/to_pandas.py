@@ -26,6 +26,10 @@ from .frame import QueryResult
 def _column(vec: Vec, data_type: str) -> Any:
     if T.is_array(data_type):  # arrays hook: one numpy vector per row (see plan/arrays.py)
         return to_objects(vec, data_type)
+    if vec.values.dtype == object:  # members (tt.agg.max_member), ragged arrays (tt.agg.distinct)
+        out = vec.values.copy()
+        out[~vec.present] = None
+        return out
     if data_type == T.BOOLEAN:  # e.g. tt.math.isnan
         values = vec.values.astype(np.bool_, copy=False)
         return values if vec.present.all() else pd.arrays.BooleanArray(values, ~vec.present)
