@@ -32,6 +32,11 @@ export interface PivotInfo {
   /** Sequence number of the query run in the kernel. */
   readonly run: number;
   readonly elapsedMs: number | null;
+  /**
+   * Level columns (indices over rows then columns) that only expanded members add: a null there
+   * means "not expanded" (a blank header), not a total.
+   */
+  readonly expansionLevels: readonly number[];
 }
 
 export type Tuple = readonly unknown[];
@@ -89,6 +94,8 @@ export interface PivotLayout {
   columnLabels(tuple: number): string[];
   isTotalRow(row: number): boolean;
   isTotalColumn(tuple: number): boolean;
+  /** Indices (within the axis) of the levels only expanded members add. */
+  readonly expansionLevels: { readonly rows: ReadonlySet<number>; readonly columns: ReadonlySet<number> };
 }
 
 const NUMERIC_KINDS = new Set<ColumnKind>(["int", "float", "decimal", "duration"]);
@@ -129,6 +136,9 @@ export function pivotInfo(table: WireTable): PivotInfo {
     totals: parsed.totals === true,
     run: typeof parsed.run === "number" ? parsed.run : 0,
     elapsedMs: typeof parsed.elapsed_ms === "number" ? parsed.elapsed_ms : null,
+    expansionLevels: Array.isArray(parsed.expansion_levels)
+      ? parsed.expansion_levels.filter((i): i is number => typeof i === "number" && i >= 0 && i < rows + columns)
+      : [],
   };
 }
 
@@ -285,12 +295,16 @@ export function memberRanks(levels: readonly (readonly unknown[][])[], nLevels: 
   });
 }
 
-/** Labels of a member tuple: the first total level says "Total", the ones below it are blank. */
-export function tupleLabels(values: Tuple, texts: readonly string[]): string[] {
+/**
+ * Labels of a member tuple: the first total level says "Total", the ones below it are blank.
+ * A null in one of `blank` (levels only expansions add: not expanded there) is blank, not a total.
+ */
+export function tupleLabels(values: Tuple, texts: readonly string[], blank?: ReadonlySet<number>): string[] {
   const out: string[] = [];
   let total = false;
   for (let i = 0; i < values.length; i++) {
-    if (values[i] == null) {
+    if (values[i] == null && blank?.has(i)) out.push("");
+    else if (values[i] == null) {
       out.push(total ? "" : "Total");
       total = true;
     } else out.push(texts[i]);
@@ -555,14 +569,19 @@ export function buildLayout(
     const [t, r] = locate(g);
     return sources[t].columns[measures[d.measure].column].get(r);
   };
-  const labels = (tuple: Tuple, axisLevels: readonly AxisLevel[]) =>
+  const expansionLevels = {
+    rows: new Set(meta.expansionLevels.filter((i) => i < meta.rows)),
+    columns: new Set(meta.expansionLevels.filter((i) => i >= meta.rows).map((i) => i - meta.rows)),
+  };
+  const labels = (tuple: Tuple, axisLevels: readonly AxisLevel[], blank: ReadonlySet<number>) =>
     tupleLabels(
       tuple,
       tuple.map((v, i) => (v == null ? "" : axisLevels[i].format(v))),
+      blank,
     );
-  const hasTotal = (tuple: Tuple) => tuple.some((v) => v == null);
+  const hasTotal = (tuple: Tuple, blank: ReadonlySet<number>) => tuple.some((v, i) => v == null && !blank.has(i));
   const totalColumns = new Uint8Array(nColumnTuples);
-  for (let c = 0; c < nColumnTuples; c++) totalColumns[c] = hasTotal(columnTuples.at(c)) ? 1 : 0;
+  for (let c = 0; c < nColumnTuples; c++) totalColumns[c] = hasTotal(columnTuples.at(c), expansionLevels.columns) ? 1 : 0;
 
   return {
     info: meta,
@@ -579,9 +598,10 @@ export function buildLayout(
       if (v == null) return "";
       return measures[displayColumns[displayColumn].measure].format(v);
     },
-    rowLabels: (row) => labels(rowTuples.at(row), rowLevels),
-    columnLabels: (tuple) => labels(columnTuples.at(tuple), columnLevels),
-    isTotalRow: (row) => hasTotal(rowTuples.at(row)),
+    rowLabels: (row) => labels(rowTuples.at(row), rowLevels, expansionLevels.rows),
+    columnLabels: (tuple) => labels(columnTuples.at(tuple), columnLevels, expansionLevels.columns),
+    isTotalRow: (row) => hasTotal(rowTuples.at(row), expansionLevels.rows),
+    expansionLevels,
     isTotalColumn: (tuple) => totalColumns[tuple] === 1,
   };
 }

@@ -27,7 +27,10 @@ import {
   sameLevel,
   canDrillUp,
   cycleSort,
-  drillDown,
+  expansionChild,
+  isExpanded,
+  memberJson,
+  toggleExpansion,
   drillUp,
   filteredMembers,
   readSort,
@@ -38,7 +41,7 @@ import {
   swapAxes,
   toggleMeasure,
 } from "../grid/state";
-import type { Axis, DataModel, LevelKey, PivotState } from "../grid/state";
+import type { Axis, DataModel, LevelKey, PathStep, PivotState } from "../grid/state";
 import { PivotChart } from "../charts/chart";
 import { CHART_VIEWS, VIEW_LABELS, isChartView } from "../charts/options";
 import { sortColumn, sortLayout } from "../grid/sort";
@@ -194,7 +197,7 @@ export class PivotView {
     el.replaceChildren(root);
 
     this.grid.element.addEventListener("click", (event) => this.onGridClick(event));
-    this.grid.element.addEventListener("dblclick", (event) => this.onGridDoubleClick(event));
+    this.grid.memberState = (axis, index, level) => this.memberState(axis, index, level);
 
     this.on("change:state", () => {
       this.renderZones();
@@ -556,27 +559,58 @@ export class PivotView {
       this.edit(cycleSort(this.state(), layout.measures[d.measure].name, members));
     } else if (target.classList.contains("atl-level-name") && target.dataset.axis) {
       this.openMemberFilter(target.dataset.axis as Axis, Number(target.dataset.level), target);
+    } else if (target.classList.contains("atl-expandable") || target.classList.contains("atl-expanded")) {
+      this.onMemberClick(target);
     }
   }
 
-  private onGridDoubleClick(event: MouseEvent): void {
-    const target = (event.target as HTMLElement | null)?.closest?.("th");
+  /**
+   * The path (levels and members down to it) of the header of level `level` of tuple `index` on
+   * `axis` of the shown grid; null on a blank or total header.
+   */
+  private memberPath(axis: Axis, index: number, level: number): PathStep[] | null {
     const layout = this.shown;
-    if (!target || !layout || target.dataset.level === undefined) return;
-    const level = Number(target.dataset.level);
-    let axis: Axis;
-    let member: unknown;
-    if (target.classList.contains("atl-row-header") && target.dataset.row !== undefined) {
-      axis = "rows";
-      member = layout.rowTuples.at(Number(target.dataset.row))[level];
-    } else if (target.classList.contains("atl-column-header") && target.dataset.tuple !== undefined) {
-      axis = "columns";
-      member = layout.columnTuples.at(Number(target.dataset.tuple))[level];
-    } else return;
+    if (!layout) return null;
+    const tuples = axis === "rows" ? layout.rowTuples : layout.columnTuples;
     const levels = axis === "rows" ? layout.rowLevels : layout.columnLevels;
+    if (index < 0 || index >= tuples.length || level >= levels.length) return null;
+    const tuple = tuples.at(index);
+    if (tuple[level] == null) return null;
     const model = this.model.get("model") as DataModel | null;
-    const key = shownLevelKey(model, this.state(), axis, levels[level].name);
-    if (key) this.edit(drillDown(this.state(), model, axis, key, member));
+    const state = this.state();
+    const path: PathStep[] = [];
+    for (let i = 0; i <= level; i++) {
+      if (tuple[i] == null) continue; // a level this member is not expanded into
+      const key = shownLevelKey(model, state, axis, levels[i].name);
+      if (!key) return null;
+      path.push({ level: key, value: tuple[i] });
+    }
+    return path;
+  }
+
+  /** Whether the header can be expanded ("collapsed"), is expanded, or neither (null). */
+  private memberState(axis: Axis, index: number, level: number): "expanded" | "collapsed" | null {
+    const path = this.memberPath(axis, index, level);
+    if (!path) return null;
+    const state = this.state();
+    const model = this.model.get("model") as DataModel | null;
+    const members = path.map((step) => ({ level: step.level, value: memberJson(step.value) }));
+    if (isExpanded(state, axis, members)) return "expanded";
+    return expansionChild(state, model, axis, path[path.length - 1].level) ? "collapsed" : null;
+  }
+
+  /** Expand a member header in place (its children under it), or collapse it. */
+  private onMemberClick(target: HTMLElement): void {
+    const axis: Axis | null = target.classList.contains("atl-row-header")
+      ? "rows"
+      : target.classList.contains("atl-column-header")
+        ? "columns"
+        : null;
+    const index = Number(axis === "rows" ? target.dataset.row : target.dataset.tuple);
+    if (axis === null || Number.isNaN(index) || target.dataset.level === undefined) return;
+    const path = this.memberPath(axis, index, Number(target.dataset.level));
+    if (!path) return;
+    this.edit(toggleExpansion(this.state(), this.model.get("model") as DataModel | null, axis, path));
   }
 
   /** The members of level `index` on `axis` in the current result (at most `limit`). */
