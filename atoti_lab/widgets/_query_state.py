@@ -77,6 +77,7 @@ __all__ = [
     "cube_model",
     "default_state",
     "filters_to_json",
+    "level_members",
     "normalize_state",
     "resolve_state",
     "run_state",
@@ -519,6 +520,34 @@ def _resolve_filters(cube: Cube, filters: Any) -> Condition | None:
             raise StateError(msg)
         condition = part if condition is None else condition & part
     return condition
+
+
+# ---------------------------------------------------------------------------------------------
+# Members of a level, for the member filter
+
+MEMBER_LIMIT = 1000
+"""At most this many members are listed in a member filter."""
+
+
+def level_members(cube: Cube, key: Any, limit: int = MEMBER_LIMIT) -> tuple[list[Any], int]:
+    """The members of a level (all of them in the cube, sorted, as JSON), at most
+    ``limit``, and how many more there are.
+
+    Raises:
+        StateError: For an unknown or malformed level.
+    """
+    level = _resolve_level(cube, key, "the member list")
+    df = cube.query(levels=[level], mode="raw")
+    seen: dict[Any, None] = {}
+    for value in df.iloc[:, -1].tolist() if len(df) else []:  # the level is the last column
+        value = json_value(value)
+        if value is not None:
+            seen.setdefault(value, None)
+    try:  # in a hierarchy the query lists them under their parents: sort the distinct values
+        members = sorted(seen)
+    except TypeError:
+        members = list(seen)
+    return members[:limit], max(0, len(members) - limit)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from ._query_state import (
     cube_model,
     default_state,
     filters_to_json,
+    level_members,
     normalize_state,
     resolve_state,
     run_state,
@@ -107,16 +108,20 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         title: Shown above the pivot.
 
     Traits (synced with the browser and saved with the notebook):
-        state: The query: ``{"cube", "rows", "columns", "measures", "filters", "view", "totals"}``,
-            levels as ``[dimension, hierarchy, level]``, filters as
+        state: The query: ``{"cube", "rows", "columns", "measures", "filters", "view", "totals",
+            "sort", "expanded"}``, levels as ``[dimension, hierarchy, level]``, filters as
             ``{"level": [...], "op": "==", "value": v}`` or ``{"level": [...], "op": "isin",
-            "values": [...]}`` (see :mod:`atoti_lab.widgets._query_state`). Assigning it (from
-            Python, or by editing the pivot in the browser) re-runs the query.
+            "values": [...]}`` (see :mod:`atoti_lab.widgets._query_state`), members drilled down
+            in place as ``{"axis": "rows", "members": [{"level": [...], "value": v}, ...]}``
+            (see :mod:`atoti_lab.widgets._expansions`). Assigning it (from Python, or by editing
+            the pivot in the browser) re-runs the query (not for ``view`` and ``sort``).
         model: The cube's data model for the side panel (dimensions, hierarchies, levels,
             measures with folder and formatter). Read-only.
         data: Arrow IPC stream of the last result: exactly ``cube.query(*measures,
             levels=rows + columns, filter=..., include_totals=totals, mode="raw")``, level and
-            measure names as column names, each measure's formatter in its field metadata.
+            measure names as column names, each measure's formatter in its field metadata; with
+            expanded members, also their children's cells (a null in a level only expansions add
+            meaning "not expanded").
         cross_totals: With ``totals`` and levels on both axes, the subtotal cells
             ``cube.query`` does not give (row subtotals per column), same columns as ``data``.
         error: Why the last query failed ("" if it did not); ``data`` keeps the last good result.
@@ -193,6 +198,7 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
             if not self.data and not self.error:  # an equal state set no change: run once anyway
                 self.refresh()
         self._unsubscribe = cube._session._database.subscribe(_listener(weakref.ref(self)))
+        self.on_msg(self._on_custom_message)
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -340,6 +346,24 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
                 self.cross_totals = arrow_to_ipc(result.cross_totals) if result.cross_totals is not None else b""
                 self.error = ""
             return True
+
+    def members(self, level: Level | str | Sequence[str]) -> list[Any]:
+        """All the members of ``level`` in the cube (what the member filter lists), at most
+        ``MEMBER_LIMIT``."""
+        cube = self._require_cube()
+        return level_members(cube, _level_json(level))[0]
+
+    def _on_custom_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """The browser asks for the members of a level (to list them in a member filter)."""
+        if not isinstance(content, Mapping) or content.get("type") != "members":
+            return
+        reply: dict[str, Any] = {"type": "members", "id": content.get("id"), "level": content.get("level")}
+        try:
+            members, more = level_members(self._require_cube(), content.get("level"))
+            reply.update(members=members, more=more)
+        except Exception as e:  # noqa: BLE001 - the answer carries the error; the kernel keeps running
+            reply["error"] = str(e)
+        self.send(reply)
 
     def _refresh_model(self, cube: Cube) -> None:
         version = cube._model.version
@@ -492,6 +516,14 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
 
 PRESENTATION_KEYS = frozenset({"view", "sort"})
 """State keys the browser applies to the result by itself: changing only these runs no query."""
+
+
+def _level_json(level: Any) -> Any:
+    from ..level import Level
+
+    if isinstance(level, Level):
+        return [level.dimension, level.hierarchy, level.name]
+    return [level] if isinstance(level, str) else list(level)
 
 
 def _same_query(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

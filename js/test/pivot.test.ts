@@ -24,7 +24,8 @@ function pivotIPC(
 /** A minimal stand-in for an anywidget model. */
 class FakeModel {
   saved = 0;
-  private listeners = new Map<string, Set<() => void>>();
+  private listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  sent: unknown[] = [];
   constructor(public values: Record<string, unknown>) {}
   get(key: string) {
     return this.values[key];
@@ -33,12 +34,16 @@ class FakeModel {
     this.values[key] = value;
     for (const cb of [...(this.listeners.get(`change:${key}`) ?? [])]) cb();
   }
-  on(event: string, cb: () => void) {
+  on(event: string, cb: (...args: unknown[]) => void) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event)!.add(cb);
   }
   off(event: string, cb: () => void) {
     this.listeners.get(event)?.delete(cb);
+  }
+  /** What the kernel would send (a custom message). */
+  emit(event: string, ...args: unknown[]) {
+    for (const cb of [...(this.listeners.get(event) ?? [])]) (cb as (...a: unknown[]) => void)(...args);
   }
   listenerCount() {
     return [...this.listeners.values()].reduce((n, s) => n + s.size, 0);
@@ -46,7 +51,9 @@ class FakeModel {
   save_changes() {
     this.saved++;
   }
-  send() {}
+  send(message: unknown) {
+    this.sent.push(message);
+  }
 }
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -428,6 +435,31 @@ describe("pivot interactions", () => {
     const view = new PivotView(model as never, el);
     click(el.querySelector(".atl-zone-rows .atl-chip-drill-up")!);
     expect((model.get("state") as PivotState).rows).toEqual([["Sales", "Calendar", "Year"]]);
+    view.destroy();
+  });
+
+  it("lists all the level's members from the kernel in a member filter", () => {
+    const model = makeModel({ state: flatState, data: new DataView(sorted.buffer, sorted.byteOffset, sorted.byteLength) });
+    const view = new PivotView(model as never, el);
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    const values = () => Array.from(el.querySelectorAll<HTMLInputElement>(".atl-member-filter input")).map((b) => [b.value, b.checked]);
+    expect(values()).toEqual([["Books", true], ["Games", true], ["Toys", true]]); // from the result, at once
+    const request = model.sent[model.sent.length - 1] as { type: string; id: number; level: unknown };
+    expect(request).toMatchObject({ type: "members", level: ["Products", "Category", "Category"] });
+    el.querySelectorAll<HTMLInputElement>(".atl-member-filter input")[1].checked = false;
+    // The kernel answers with every member of the level, some not in the result.
+    model.emit("msg:custom", { type: "members", id: request.id, level: request.level, members: ["Books", "Games", "Garden", "Toys"], more: 2 });
+    expect(values()).toEqual([["Books", true], ["Games", false], ["Garden", true], ["Toys", true]]);
+    expect(el.querySelector(".atl-popover-note")!.textContent).toBe("2 more members not listed");
+    click(el.querySelector(".atl-member-filter .atl-apply")!);
+    expect((model.get("state") as PivotState).filters).toEqual([
+      { level: ["Products", "Category", "Category"], op: "isin", values: ["Books", "Garden", "Toys"] },
+    ]);
+    // Asked once per data: reopening uses the kernel's list.
+    const sent = model.sent.length;
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    expect(values().map(([v]) => v)).toEqual(["Books", "Games", "Garden", "Toys"]);
+    expect(model.sent.length).toBe(sent);
     view.destroy();
   });
 

@@ -1,4 +1,4 @@
-"""Drill down in place (the ``expanded`` state) and the sort in the static snapshots, on a real cube."""
+"""Drill down in place (the ``expanded`` state), the sort in the static snapshots and the member lists of member filters, on a real cube."""
 
 from __future__ import annotations
 
@@ -252,3 +252,28 @@ def test_snapshot_chart_follows_the_sort(make) -> None:
     svg = w.snapshot_svg()
     labels = re.findall(r">(AM / USA|EU / France|EU / Germany)<", svg)
     assert labels == expected
+
+
+def test_member_filter_lists_every_member_of_the_level(make, cube, monkeypatch) -> None:
+    """The browser asks for a level's members: all of the cube's, even those the result filters out."""
+    w = make(rows=[COUNTRY], measures=["Amount"], filters=[cube.levels["Country"] == "France"])
+    assert set(w.to_pandas()["Country"]) == {"France"}
+    sent: list[dict] = []
+    monkeypatch.setattr(w, "send", sent.append)
+    w._on_custom_message(w, {"type": "members", "id": 7, "level": COUNTRY}, [])
+    assert sent == [
+        {"type": "members", "id": 7, "level": COUNTRY, "members": sorted(FACTS["Country"].unique()), "more": 0}
+    ]
+    assert w.members(cube.levels["City"]) == sorted(FACTS["City"].unique())
+    w._on_custom_message(w, {"type": "members", "id": 8, "level": ["Shops", "Geo", "Planet"]}, [])
+    assert sent[-1]["id"] == 8 and "Unknown level" in sent[-1]["error"]
+    w._on_custom_message(w, {"type": "something else"}, [])
+    assert len(sent) == 2
+
+
+def test_member_list_is_capped(cube) -> None:
+    from atoti_lab.widgets._query_state import level_members
+
+    members, more = level_members(cube, CITY, limit=2)
+    assert members == sorted(FACTS["City"].unique())[:2]
+    assert more == FACTS["City"].nunique() - 2

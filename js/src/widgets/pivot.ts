@@ -111,6 +111,10 @@ export class PivotView {
   private shown: PivotLayout | null = null;
   private popover: HTMLElement | null = null;
   private decoded: { data: unknown; cross: unknown } | null = null;
+  /** All the members of levels, from the kernel (by level key as JSON); cleared when data changes. */
+  private readonly levelMembers = new Map<string, { members: unknown[]; more: number }>();
+  private readonly pendingMembers = new Map<number, () => void>();
+  private memberRequests = 0;
   private dataScheduled = false;
   private stateCache: { raw: unknown; state: PivotState } | null = null;
   private readonly listeners: [string, () => void][] = [];
@@ -207,7 +211,11 @@ export class PivotView {
       this.scheduleData();
     });
     this.on("change:model", () => this.renderPanel());
-    this.on("change:data", () => this.scheduleData());
+    this.on("change:data", () => {
+      this.levelMembers.clear(); // a commit may have added members
+      this.scheduleData();
+    });
+    this.on("msg:custom", (message: unknown) => this.onCustomMessage(message));
     this.on("change:cross_totals", () => this.scheduleData());
     this.on("change:error", () => {
       this.root.classList.remove("atl-pending");
@@ -252,7 +260,8 @@ export class PivotView {
 
   // -- helpers --------------------------------------------------------------------------------
 
-  private on(event: string, callback: () => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private on(event: string, callback: (...args: any[]) => void): void {
     this.model.on(event, callback);
     this.listeners.push([event, callback]);
   }
@@ -631,7 +640,21 @@ export class PivotView {
     return out;
   }
 
-  /** A popover listing the members of a level, to keep some of them (an `isin` filter). */
+  /** The kernel's answer to a `members` request: all the members of a level. */
+  private onCustomMessage(message: unknown): void {
+    const m = (message ?? {}) as { type?: unknown; id?: unknown; level?: unknown; members?: unknown; more?: unknown };
+    if (m.type !== "members" || typeof m.id !== "number") return;
+    const done = this.pendingMembers.get(m.id);
+    this.pendingMembers.delete(m.id);
+    if (!Array.isArray(m.members)) return; // an error: the list from the result stays
+    this.levelMembers.set(JSON.stringify(m.level), { members: m.members, more: typeof m.more === "number" ? m.more : 0 });
+    done?.();
+  }
+
+  /**
+   * A popover listing the members of a level, to keep some of them (an `isin` filter). It lists
+   * the members in the result at once, then all the level's members once the kernel sends them.
+   */
   openMemberFilter(axis: Axis, index: number, anchor?: HTMLElement): void {
     this.closePopover();
     const layout = this.layout;
@@ -641,23 +664,42 @@ export class PivotView {
     const key = levels[index] ? shownLevelKey(model, this.state(), axis, levels[index].name) : null;
     if (!key) return;
     const kept = filteredMembers(this.state(), key);
-    const members = this.membersOf(axis, index);
-    for (const v of kept ?? []) if (!members.some((m) => String(m) === String(v))) members.push(v);
     const box = this.el("div", "atl-popover atl-member-filter");
     box.setAttribute("role", "dialog");
     box.setAttribute("aria-label", `Filter ${key[2]}`);
     box.append(this.el("div", "atl-popover-title", `Keep members of ${key[2]}`));
     const list = this.el("div", "atl-popover-list");
-    const boxes: [HTMLInputElement, unknown][] = members.map((m) => {
-      const label = this.el("label", "atl-popover-item");
-      const input = this.el("input");
-      input.type = "checkbox";
-      input.checked = kept === null || kept.some((v) => String(v) === String(m));
-      input.value = String(m);
-      label.append(input, this.doc.createTextNode(String(m)));
-      list.append(label);
-      return [input, m];
-    });
+    const note = this.el("div", "atl-popover-note");
+    let boxes: [HTMLInputElement, unknown][] = [];
+    const fill = (members: unknown[], more: number) => {
+      // Keep what the user already (un)checked when the full list arrives.
+      const checked = new Map(boxes.map(([input, m]) => [String(m), input.checked]));
+      for (const v of kept ?? []) if (!members.some((m) => String(m) === String(v))) members.push(v);
+      list.replaceChildren();
+      boxes = members.map((m) => {
+        const label = this.el("label", "atl-popover-item");
+        const input = this.el("input");
+        input.type = "checkbox";
+        input.checked = checked.get(String(m)) ?? (kept === null || kept.some((v) => String(v) === String(m)));
+        input.value = String(m);
+        label.append(input, this.doc.createTextNode(String(m)));
+        list.append(label);
+        return [input, m];
+      });
+      note.textContent = more > 0 ? `${count.format(more)} more members not listed` : "";
+      note.hidden = more <= 0;
+    };
+    const cacheKey = JSON.stringify(key);
+    const cached = this.levelMembers.get(cacheKey);
+    fill(cached ? [...cached.members] : this.membersOf(axis, index), cached?.more ?? 0);
+    if (!cached) {
+      const id = ++this.memberRequests;
+      this.pendingMembers.set(id, () => {
+        const answer = this.levelMembers.get(cacheKey);
+        if (this.popover === box && answer) fill([...answer.members], answer.more);
+      });
+      this.model.send({ type: "members", id, level: key });
+    }
     const actions = this.el("div", "atl-popover-actions");
     const apply = this.el("button", "atl-button atl-apply", "Apply");
     apply.type = "button";
@@ -676,7 +718,7 @@ export class PivotView {
     cancel.type = "button";
     cancel.addEventListener("click", () => this.closePopover());
     actions.append(apply, clear, cancel);
-    box.append(list, actions);
+    box.append(list, note, actions);
     if (anchor) {
       const host = this.root.getBoundingClientRect();
       const rect = anchor.getBoundingClientRect();
