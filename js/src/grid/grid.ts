@@ -63,7 +63,8 @@ export function estimateWidths(layout: PivotLayout, charWidth = DEFAULTS.charWid
   }
   const rowHeaders = layout.rowLevels.map((level, i) => {
     let chars = level.name.length;
-    for (const r of sample) chars = Math.max(chars, layout.rowLabels(r)[i].length);
+    // +2: room for the expand/collapse mark of a member that can be drilled down.
+    for (const r of sample) chars = Math.max(chars, layout.rowLabels(r)[i].length + 2);
     return width(chars);
   });
   const columns = new Float64Array(layout.displayColumns.length);
