@@ -248,7 +248,14 @@ def pad_and_sort(pieces: Sequence[tuple[pa.Table, tuple[LevelKey, ...]]], final:
     if n_final and table.num_rows > 1:
         # Rows in member order (ascending, a parent or total before its children): the front end
         # and the snapshot recover member order from consecutive rows.
-        named = table.select(list(range(n_final))).rename_columns([f"l{i}" for i in range(n_final)])
+        named = pa.table({f"l{i}": _sortable(table.column(i)) for i in range(n_final)})
         order = pc.sort_indices(named, sort_keys=[(f"l{i}", "ascending", "at_start") for i in range(n_final)])
         table = table.take(order)
     return table
+
+
+def _sortable(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as plain values (Arrow sorts tables by dictionary columns only once decoded)."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column

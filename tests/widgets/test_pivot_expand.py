@@ -277,3 +277,21 @@ def test_member_list_is_capped(cube) -> None:
     members, more = level_members(cube, CITY, limit=2)
     assert members == sorted(FACTS["City"].unique())[:2]
     assert more == FACTS["City"].nunique() - 2
+
+
+def test_pieces_with_dictionary_levels_are_merged_in_member_order() -> None:
+    """Levels may come as dictionary arrays (categoricals): the merged result is still in order."""
+    import pyarrow as pa
+
+    from atoti_lab.widgets._expansions import pad_and_sort
+
+    country, city = ("D", "Geo", "Country"), ("D", "Geo", "City")
+    base = pa.table({"Country": pa.array(["Spain", "France"]).dictionary_encode(), "V": [3.0, 1.0]})
+    child = pa.table({"Country": ["France"], "City": ["Paris"], "V": [1.0]})
+    merged = pad_and_sort([(base, (country,)), (child, (country, city))], [country, city])
+    assert merged.column_names == ["Country", "City", "V"]
+    assert [tuple(r.values()) for r in merged.to_pylist()] == [
+        ("France", None, 1.0),
+        ("France", "Paris", 1.0),
+        ("Spain", None, 3.0),
+    ]
