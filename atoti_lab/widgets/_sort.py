@@ -14,7 +14,7 @@ keeps member order. Empty values go last either way; ties keep member order.
 
 from __future__ import annotations
 
-import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,25 +39,25 @@ def same_members(values: Sequence[Any], members: Sequence[Any]) -> bool:
     return len(values) == len(members) and all(json_value(v) == m for v, m in zip(values, members))
 
 
-def _compare(a: Any, b: Any) -> int:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return (a > b) - (a < b)
-    sa, sb = str(a), str(b)
-    return (sa > sb) - (sa < sb)
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _order(values: Sequence[Any], descending: bool) -> list[int]:
+    """Indices of ``values`` sorted (stable; empty values last either way)."""
+    present = [i for i, v in enumerate(values) if not _missing(v)]
+    missing = [i for i, v in enumerate(values) if _missing(v)]
+    # `reverse` keeps ties in their first order, as the browser's sort does.
+    try:  # numbers (int, float, Decimal), dates...: their own order
+        ordered = sorted(present, key=lambda i: values[i], reverse=descending)
+    except TypeError:  # mixed kinds: as text
+        ordered = sorted(present, key=lambda i: str(values[i]), reverse=descending)
+    return ordered + missing
 
 
 def sorted_rows(tuples: Sequence[Sequence[Any]], values: Sequence[Any], *, descending: bool) -> list[int]:
     """The order of rows ``tuples`` (in member order) sorted by ``values`` (one per row)."""
-    sign = -1 if descending else 1
     depth = max((len(t) for t in tuples), default=0)
-
-    def key_compare(x: tuple[Any, int], y: tuple[Any, int]) -> int:
-        (va, a), (vb, b) = x, y
-        if va is None or vb is None:
-            if va is None and vb is None:
-                return a - b
-            return 1 if va is None else -1
-        return sign * _compare(va, vb) or a - b
 
     def sort_group(rows: list[int], j: int) -> list[int]:
         if j >= depth or len(rows) < 2:
@@ -77,11 +77,8 @@ def sorted_rows(tuples: Sequence[Sequence[Any]], values: Sequence[Any], *, desce
         ordered = [sort_group(g, j + 1) for g in groups]
         owners = [next((r for r in g if all(v is None for v in tuples[r][j + 1 :])), None) for g in ordered]
         if all(o is not None for o in owners):
-            keyed = sorted(
-                ((values[o], i) for i, o in enumerate(owners)),  # type: ignore[index]
-                key=functools.cmp_to_key(key_compare),
-            )
-            return heads + [r for _, i in keyed for r in ordered[i]]
+            order = _order([values[o] for o in owners], descending)  # type: ignore[index]
+            return heads + [r for i in order for r in ordered[i]]
         return heads + [r for g in ordered for r in g]
 
     return sort_group(list(range(len(tuples))), 0)

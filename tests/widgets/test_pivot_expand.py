@@ -295,3 +295,16 @@ def test_pieces_with_dictionary_levels_are_merged_in_member_order() -> None:
         ("France", "Paris", 1.0),
         ("Spain", None, 3.0),
     ]
+
+
+def test_sorted_rows_puts_empty_values_last_and_keeps_ties() -> None:
+    from decimal import Decimal
+
+    from atoti_lab.widgets._sort import sorted_rows
+
+    rows = [("a",), ("b",), ("c",), ("d",), ("e",)]
+    values = [2.0, float("nan"), 5.0, None, 2.0]
+    assert sorted_rows(rows, values, descending=True) == [2, 0, 4, 1, 3]
+    assert sorted_rows(rows, values, descending=False) == [0, 4, 2, 1, 3]
+    decimals = [Decimal("10.5"), Decimal("9.25"), Decimal("100"), None, Decimal("-1")]
+    assert sorted_rows(rows, decimals, descending=True) == [2, 0, 1, 4, 3]  # as numbers, not text
