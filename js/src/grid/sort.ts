@@ -54,9 +54,31 @@ export function sortedOrder(layout: PivotLayout, sort: SortState): Int32Array | 
     if (va == null || vb == null) return va == null ? (vb == null ? a - b : 1) : -1;
     return sign * compareValues(va, vb) || a - b;
   };
+  // The innermost level: each row with a member is its own group (the common, large case).
+  const sortLeaves = (rows: number[], j: number): number[] => {
+    const heads: number[] = [];
+    const members: number[] = [];
+    for (const r of rows) (tuple(r)[j] == null ? heads : members).push(r);
+    const values = members.map((r) => layout.value(r, column));
+    if (values.every((v) => v == null || typeof v === "number")) {
+      const numbers = Float64Array.from(values, (v) => (v == null ? NaN : (v as number)));
+      const index = Int32Array.from(members, (_, i) => i);
+      index.sort((a, b) => {
+        const va = numbers[a];
+        const vb = numbers[b];
+        if (Number.isNaN(va) || Number.isNaN(vb)) return Number.isNaN(va) ? (Number.isNaN(vb) ? a - b : 1) : -1;
+        return sign * (va - vb) || a - b;
+      });
+      return [...heads, ...Array.from(index, (i) => members[i])];
+    }
+    const index = members.map((_, i) => i);
+    index.sort((a, b) => compare(values[a], values[b], a, b));
+    return [...heads, ...index.map((i) => members[i])];
+  };
   // rows: consecutive source rows sharing levels 0..j-1; returns them in sorted order.
   const sortGroup = (rows: number[], j: number): number[] => {
     if (j >= depth || rows.length < 2) return rows;
+    if (j === depth - 1) return sortLeaves(rows, j);
     const heads: number[] = [];
     const groups: number[][] = [];
     let previous: unknown = undefined;
