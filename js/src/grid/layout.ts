@@ -5,7 +5,8 @@
  * The kernel sends `cube.query(*measures, levels=rows + columns, include_totals=..., mode="raw")`
  * with schema metadata `atoti_lab.pivot` = `{"rows": R, "columns": C, "measures": [...]}`: the
  * first R columns are the row levels (the levels above a queried level included), the next C
- * the column levels, then the measures. A null level value stands for a total. With totals on
+ * the column levels, then the measures. A null level value stands for a total, except in
+ * the levels only expanded members add (`expansion_levels`), where it means "not expanded". With totals on
  * both axes a second table (`cross_totals`, same columns) holds the row subtotals per column.
  *
  * Ordering: results list cells in member order (level after level, totals first), so each

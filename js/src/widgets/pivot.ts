@@ -4,8 +4,10 @@
  * The kernel runs the queries; this renders them. Traits read: `state` (the query), `model` (the
  * cube's data model, for the side panel), `data` and `cross_totals` (Arrow IPC of the result),
  * `error`, `live`, `title`. Edits in the UI (side panel clicks, drag and drop, chip removal,
- * the totals box) write `state` and save it: the kernel re-runs the query and sends new `data`.
- * The "Real time" box writes `live`.
+ * the totals box, a click on a member header to expand or collapse it in place) write `state`
+ * and save it: the kernel re-runs the query and sends new `data`. The "Real time" box writes
+ * `live`. A member filter asks the kernel for all the members of its level (a custom message
+ * `{type: "members", id, level}`, answered with `{type: "members", id, level, members, more}`).
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { PivotGrid } from "../grid/grid";
