@@ -255,7 +255,8 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         """Change parts of the state: ``widget.update(rows=[l["City"]], totals=True)``.
 
         Keys: ``rows``, ``columns``, ``measures``, ``filters``, ``view``, ``totals``; values as
-        for the constructor. Re-runs the query once.
+        for the constructor; ``sort`` and ``expanded`` as in the ``state`` trait. Re-runs the
+        query once (not for ``view`` or ``sort`` alone: the browser reorders or redraws).
         """
         cube = self._require_cube()
         unknown = sorted(set(changes) - set(default_state()) - {"cube"})

@@ -306,5 +306,13 @@ def test_sorted_rows_puts_empty_values_last_and_keeps_ties() -> None:
     values = [2.0, float("nan"), 5.0, None, 2.0]
     assert sorted_rows(rows, values, descending=True) == [2, 0, 4, 1, 3]
     assert sorted_rows(rows, values, descending=False) == [0, 4, 2, 1, 3]
-    decimals = [Decimal("10.5"), Decimal("9.25"), Decimal("100"), None, Decimal("-1")]
+    decimals = [Decimal("10.5"), Decimal("9.25"), Decimal(100), None, Decimal(-1)]
     assert sorted_rows(rows, decimals, descending=True) == [2, 0, 1, 4, 3]  # as numbers, not text
+
+
+def test_update_sets_expanded_from_python(make) -> None:
+    w = make(rows=[COUNTRY], measures=["Amount"])
+    w.update(expanded=[{"axis": "rows", "members": FRANCE}])
+    assert w.error == ""
+    assert w.get_state("state")["state"]["expanded"] == [{"axis": "rows", "members": FRANCE}]
+    assert {r[2] for r in rows_of(w)} == {None, "Lyon", "Paris"}
