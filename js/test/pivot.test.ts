@@ -428,6 +428,24 @@ describe("pivot interactions", () => {
     view.destroy();
   });
 
+  it("expands a member of a column level in place", () => {
+    const data = pivotIPC(
+      { Category: ["Books", "Books"], Year: ["2023", "2024"], Revenue: [1, 2] },
+      { rows: 1, columns: 1, measures: ["Revenue"] },
+    );
+    const state = { ...flatState, rows: [["Products", "Category", "Category"]], columns: [["Sales", "Calendar", "Year"]] };
+    const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
+    const view = new PivotView(model as never, el);
+    const header = Array.from(el.querySelectorAll(".atl-column-header")).find((th) => th.textContent === "2023")!;
+    expect(header.classList.contains("atl-expandable")).toBe(true);
+    expect(el.querySelector(".atl-row-header.atl-expandable")).toBeNull(); // Category has no level below
+    click(header);
+    expect((model.get("state") as PivotState).expanded).toEqual([
+      { axis: "columns", members: [{ level: ["Sales", "Calendar", "Year"], value: "2023" }] },
+    ]);
+    view.destroy();
+  });
+
   it("drills up from a level chip", () => {
     const data = pivotIPC({ Month: ["01", "02"], Revenue: [1, 2] }, { rows: 1, columns: 0, measures: ["Revenue"] });
     const state = { ...flatState, rows: [["Sales", "Calendar", "Month"]] };
