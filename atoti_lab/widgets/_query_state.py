@@ -15,13 +15,14 @@ JSON so that it syncs with the browser and is saved with the notebook::
         "view": "pivot-table",
         "totals": False,
         "sort": {"measure": "Revenue", "members": ["France"], "descending": True},  # or None
+        "expanded": [],                                       # drilled-down members, see _expansions
     }
 
 ``sort`` orders the rows by the values of one column of the grid (a measure under a column tuple,
 ``members`` being its column-level values, ``[]`` without column levels); the innermost row level
 is sorted within its parent. The browser applies it to the result (``js/src/grid/sort.ts``): the
-query and ``data`` do not change. Drill down (an ``==`` filter on the member plus the next level)
-and member filters (``isin``) are plain edits of ``rows``/``columns`` and ``filters``.
+query and ``data`` do not change. Drill down expands a member in place (``expanded``, see
+:mod:`atoti_lab.widgets._expansions`); member filters (``isin``) are plain edits of ``filters``.
 
 :func:`normalize_state` accepts looser input (level handles, names, partial tuples) and returns
 the canonical form; it never raises, so that a bad state coming from the browser is kept and
@@ -58,6 +59,7 @@ from .._condition import Condition
 from .._engine.expr.condition import And, Compare, IsIn
 from ..level import Level
 from ..measure import Measure
+from ._expansions import AxisPlan, Expansion, ExpansionError, plan_axis, resolve_expansions, run_parts
 from .table import FORMAT_KEY, INDEX_COLUMNS_KEY
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ __all__ = [
     "cube_model",
     "default_state",
     "filters_to_json",
+    "level_members",
     "normalize_state",
     "resolve_state",
     "run_state",
@@ -112,8 +115,10 @@ VIEW_ALIASES = {
 
 PIVOT_KEY = b"atoti_lab.pivot"
 """Schema metadata of the widget's Arrow tables: JSON ``{"rows": n, "columns": n, "measures": [...],
-"totals": bool, "run": n, "elapsed_ms": x}``: the first ``rows`` columns are the row levels, the
-next ``columns`` the column levels, then the measures."""
+"totals": bool, "run": n, "elapsed_ms": x, "expansion_levels": [i, ...]}``: the first ``rows``
+columns are the row levels, the next ``columns`` the column levels, then the measures.
+``expansion_levels`` (only with expanded members) are the level columns that only expansions
+add: a null there means "not expanded", not "total"."""
 
 FILTER_OPS = ("==", "isin")
 
@@ -134,6 +139,7 @@ def default_state(cube_name: str = "") -> dict[str, Any]:
         "view": "pivot-table",
         "totals": False,
         "sort": None,
+        "expanded": [],
     }
 
 
@@ -278,11 +284,25 @@ def normalize_state(cube: Cube, state: Mapping[str, Any] | None) -> dict[str, An
         out["filters"] = [
             {"unsupported": repr(item)} if isinstance(item, Condition) else item for item in _flatten(out["filters"])
         ]
+    if isinstance(out.get("expanded"), (list, tuple)):
+        out["expanded"] = [_normalize_expansion(cube, e) for e in out["expanded"]]
     if isinstance(out.get("view"), str):
         out["view"] = VIEW_ALIASES.get(out["view"], out["view"])
     if isinstance(out.get("totals"), (int, float)) and not isinstance(out["totals"], bool):
         out["totals"] = bool(out["totals"])
     return _json_safe(out)
+
+
+def _normalize_expansion(cube: Cube, item: Any) -> Any:
+    if not isinstance(item, Mapping) or not isinstance(item.get("members"), (list, tuple)):
+        return item
+    members = [
+        {**m, "level": _level_key(cube, m.get("level")), "value": json_value(m.get("value"))}
+        if isinstance(m, Mapping)
+        else m
+        for m in item["members"]
+    ]
+    return {**item, "members": members}
 
 
 def _json_safe(value: Any) -> Any:
@@ -316,6 +336,7 @@ class ResolvedState:
     """The levels of the result's row headers: the row levels and the levels above them."""
     column_grouping: tuple[LevelKey, ...]
     view: str = "pivot-table"
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def levels(self) -> tuple[Level, ...]:
@@ -433,6 +454,12 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
             measures.append(cube.measures[name])
     condition = _resolve_filters(cube, state.get("filters", []))
     _check_sort(state.get("sort"))
+    try:
+        expansions = resolve_expansions(
+            cube, state.get("expanded", []), {"rows": rows, "columns": columns}, _resolve_level
+        )
+    except ExpansionError as e:
+        raise StateError(str(e)) from None
     totals = state.get("totals", False)
     if not isinstance(totals, bool):
         msg = f"totals must be true or false, got {totals!r}."
@@ -446,6 +473,7 @@ def resolve_state(cube: Cube, state: Mapping[str, Any]) -> ResolvedState:
         row_grouping=_grouping(cube, rows),
         column_grouping=_grouping(cube, columns),
         view=view,
+        expansions=expansions,
     )
 
 
@@ -492,6 +520,34 @@ def _resolve_filters(cube: Cube, filters: Any) -> Condition | None:
             raise StateError(msg)
         condition = part if condition is None else condition & part
     return condition
+
+
+# ---------------------------------------------------------------------------------------------
+# Members of a level, for the member filter
+
+MEMBER_LIMIT = 1000
+"""At most this many members are listed in a member filter."""
+
+
+def level_members(cube: Cube, key: Any, limit: int = MEMBER_LIMIT) -> tuple[list[Any], int]:
+    """The members of a level (all of them in the cube, sorted, as JSON), at most
+    ``limit``, and how many more there are.
+
+    Raises:
+        StateError: For an unknown or malformed level.
+    """
+    level = _resolve_level(cube, key, "the member list")
+    df = cube.query(levels=[level], mode="raw")
+    seen: dict[Any, None] = {}
+    for value in df.iloc[:, -1].tolist() if len(df) else []:  # the level is the last column
+        value = json_value(value)
+        if value is not None:
+            seen.setdefault(value, None)
+    try:  # in a hierarchy the query lists them under their parents: sort the distinct values
+        members = sorted(seen)
+    except TypeError:
+        members = list(seen)
+    return members[:limit], max(0, len(members) - limit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,8 +644,10 @@ def run_state(cube: Cube, resolved: ResolvedState, *, run: int = 0) -> PivotResu
         empty = pa.table({})
         info = {"rows": 0, "columns": 0, "measures": [], "totals": resolved.totals, "run": run, "elapsed_ms": 0.0}
         return PivotResult(_with_pivot_metadata(empty, info), None, 0.0, info)
-    df = cube.query(*measures, **resolved.query_kwargs())
     formatters = {m.name: m.formatter for m in measures}
+    if resolved.expansions:
+        return _run_expanded(cube, resolved, formatters, start, run)
+    df = cube.query(*measures, **resolved.query_kwargs())
     n_levels = len(df.columns) - len(measures)
     level_names = [str(c) for c in df.columns[:n_levels]]
     n_rows, n_columns = len(resolved.row_grouping), len(resolved.column_grouping)
@@ -611,6 +669,61 @@ def run_state(cube: Cube, resolved: ResolvedState, *, run: int = 0) -> PivotResu
     table = _with_pivot_metadata(table, info)
     if cross is not None:
         cross = _with_pivot_metadata(cross, info)
+    return PivotResult(table, cross, elapsed, info)
+
+
+def _run_expanded(
+    cube: Cube, resolved: ResolvedState, formatters: Mapping[str, str | None], start: float, run: int
+) -> PivotResult:
+    """``run_state`` with expanded members: the base cells plus each expansion's children."""
+    plans: dict[str, AxisPlan] = {}
+    for axis, asked, grouping in (
+        ("rows", resolved.rows, resolved.row_grouping),
+        ("columns", resolved.columns, resolved.column_grouping),
+    ):
+        plans[axis] = plan_axis(cube, asked, grouping, [e for e in resolved.expansions if e.axis == axis])
+    rows, columns = plans["rows"], plans["columns"]
+    measures = list(resolved.measures)
+    table = run_parts(
+        cube,
+        measures,
+        rows,
+        columns,
+        resolved.filter,
+        resolved.totals,
+        lambda df, names: frame_to_table(df, names, formatters),
+    )
+    n_rows, n_columns = len(rows.grouping), len(columns.grouping)
+    cross = None
+    if resolved.totals and resolved.row_grouping and resolved.column_grouping:
+        # Row subtotals per column for the asked levels (expanded children have none of their own).
+        base = cube.query(*measures, **resolved.query_kwargs())
+        names = [str(c) for c in base.columns[: len(base.columns) - len(measures)]]
+        base_table = frame_to_table(base, names, formatters)
+        part = _cross_totals(
+            cube, resolved, base_table, len(resolved.row_grouping), len(resolved.column_grouping), formatters
+        )
+        if part.num_rows:
+            from ._expansions import pad_and_sort
+
+            base_levels = resolved.row_grouping + resolved.column_grouping
+            cross = pad_and_sort([(part, base_levels)], rows.grouping + columns.grouping)
+            cross = cross.cast(table.schema)
+    elapsed = (time.perf_counter() - start) * 1000
+    info = {
+        "rows": n_rows,
+        "columns": n_columns,
+        "measures": [m.name for m in measures],
+        "totals": resolved.totals,
+        "run": run,
+        "elapsed_ms": round(elapsed, 3),
+        "expansion_levels": [*rows.expansion_levels, *(n_rows + i for i in columns.expansion_levels)],
+    }
+    names = [k[2] for k in rows.grouping + columns.grouping]
+    metadata = {**(table.schema.metadata or {}), INDEX_COLUMNS_KEY: json.dumps(names).encode()}
+    table = _with_pivot_metadata(table.replace_schema_metadata(metadata), info)
+    if cross is not None:
+        cross = _with_pivot_metadata(cross.replace_schema_metadata(metadata), info)
     return PivotResult(table, cross, elapsed, info)
 
 

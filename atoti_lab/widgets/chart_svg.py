@@ -2,7 +2,8 @@
 nbviewer, nbconvert). Made in Python from the widget's Arrow result, no browser.
 
 The data rules are those of the browser's charts (``js/src/charts/options.ts``): categories are the
-row tuples, series the column tuples x measures, totals left out (kept when there are no levels).
+row tuples, in the order of the grid (its ``sort`` applied, see ``_sort``), series the column tuples
+x measures, totals left out (kept when there are no levels); a member not expanded is a category.
 The drawing is plainer than ECharts' (no tooltips or zoom) but of the same kind.
 
 >>> import pyarrow as pa
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+
+from ._sort import same_members, sort_spec, sorted_rows
 
 __all__ = ["ChartData", "chart_data", "render_chart_svg"]
 
@@ -53,8 +56,8 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def chart_data(table: pa.Table, info: Mapping[str, Any]) -> ChartData:
-    """Categories and series of a widget result (see the module docstring)."""
+def chart_data(table: pa.Table, info: Mapping[str, Any], sort: Mapping[str, Any] | None = None) -> ChartData:
+    """Categories and series of a widget result (see the module docstring); ``sort`` as in the state."""
     measures = [str(m) for m in info.get("measures", [])]
     n_rows = int(info.get("rows", 0))
     n_cols = int(info.get("columns", 0))
@@ -62,30 +65,66 @@ def chart_data(table: pa.Table, info: Mapping[str, Any]) -> ChartData:
     n_levels = n_rows + n_cols
     if n_levels + len(measures) != table.num_columns:
         return ChartData([], [], measures)
+    blank = {i for i in info.get("expansion_levels", []) if isinstance(i, int)}  # null: not expanded
+
+    def is_total(values: tuple[Any, ...], offset: int) -> bool:
+        return any(v is None and offset + i not in blank for i, v in enumerate(values))
+
+    row_order = _sorted_row_order(columns, n_rows, n_levels, measures, sort)
     categories: dict[tuple[Any, ...], int] = {}
     column_tuples: dict[tuple[Any, ...], int] = {}
     cells: dict[tuple[int, int, int], float | None] = {}
     for r in range(table.num_rows):
         row = tuple(columns[i][r] for i in range(n_rows))
         col = tuple(columns[i][r] for i in range(n_rows, n_levels))
-        if (n_rows and any(v is None for v in row)) or (n_cols and any(v is None for v in col)):
+        if (n_rows and is_total(row, 0)) or (n_cols and is_total(col, n_rows)):
             continue  # a total
         if row not in categories:
-            if len(categories) >= MAX_CATEGORIES:
-                continue
             categories[row] = len(categories)
         c = column_tuples.setdefault(col, len(column_tuples))
         for m in range(len(measures)):
             cells[(categories[row], c, m)] = _number(columns[n_levels + m][r])
+    shown = list(categories)
+    if row_order is not None:
+        rank = {t: i for i, t in enumerate(row_order)}
+        shown.sort(key=lambda t: rank.get(t, len(rank)))
+    shown = shown[:MAX_CATEGORIES]
     series = []
     for col, c in column_tuples.items():
         for m, measure in enumerate(measures):
             if len(series) >= MAX_SERIES:
                 break
             name = (_label(col) + (f" / {measure}" if len(measures) > 1 else "")) if n_cols else measure
-            series.append((name, [cells.get((k, c, m)) for k in range(len(categories))]))
-    labels = [_label(row) if n_rows else "Total" for row in categories]
+            series.append((name, [cells.get((categories[row], c, m)) for row in shown]))
+    labels = [_label(row) if n_rows else "Total" for row in shown]
     return ChartData(labels, series, measures)
+
+
+def _sorted_row_order(
+    columns: Sequence[Sequence[Any]],
+    n_rows: int,
+    n_levels: int,
+    measures: Sequence[str],
+    sort: Mapping[str, Any] | None,
+) -> list[tuple[Any, ...]] | None:
+    """The row tuples in the grid's sorted order, or None without a sort that applies."""
+    spec = sort_spec({"sort": sort}) if sort is not None else None
+    if spec is None or spec["measure"] not in measures or not columns:
+        return None
+    m = list(measures).index(spec["measure"])
+    tuples: dict[tuple[Any, ...], Any] = {}
+    matched = False
+    for r in range(len(columns[0])):
+        row = tuple(columns[i][r] for i in range(n_rows))
+        tuples.setdefault(row, None)
+        if same_members([columns[i][r] for i in range(n_rows, n_levels)], spec["members"]):
+            tuples[row] = columns[n_levels + m][r]
+            matched = True
+    if not matched:
+        return None
+    rows = list(tuples)  # the result lists rows in member order, parents and totals first
+    order = sorted_rows(rows, [tuples[t] for t in rows], descending=spec["descending"])
+    return [rows[i] for i in order]
 
 
 def _fmt(value: float) -> str:
@@ -113,9 +152,12 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [start + i * step for i in range(math.ceil((high - start) / step) + 1)]
 
 
-def render_chart_svg(table: pa.Table, info: Mapping[str, Any], view: str, *, title: str = "") -> str:
-    """An SVG drawing of ``view`` for a widget result ``table`` with its ``atoti_lab.pivot`` ``info``."""
-    data = chart_data(table, info)
+def render_chart_svg(
+    table: pa.Table, info: Mapping[str, Any], view: str, *, title: str = "", sort: Mapping[str, Any] | None = None
+) -> str:
+    """An SVG drawing of ``view`` for a widget result ``table`` with its ``atoti_lab.pivot`` ``info``
+    (categories in the order of the state's ``sort``)."""
+    data = chart_data(table, info, sort)
     esc = html.escape
     opening = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="atl-chart-snapshot" width="{WIDTH}" height="{HEIGHT}" '

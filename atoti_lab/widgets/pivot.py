@@ -32,7 +32,8 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +50,12 @@ from ._query_state import (
     cube_model,
     default_state,
     filters_to_json,
+    level_members,
     normalize_state,
     resolve_state,
     run_state,
 )
+from ._sort import same_members, sort_spec, sorted_rows
 from ._static import StaticSnapshot, static_asset
 from .chart_svg import render_chart_svg
 from .table import FORMAT_KEY, _kind, _pylist, arrow_to_ipc, ipc_to_arrow, make_formatter
@@ -105,16 +108,20 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         title: Shown above the pivot.
 
     Traits (synced with the browser and saved with the notebook):
-        state: The query: ``{"cube", "rows", "columns", "measures", "filters", "view", "totals"}``,
-            levels as ``[dimension, hierarchy, level]``, filters as
+        state: The query: ``{"cube", "rows", "columns", "measures", "filters", "view", "totals",
+            "sort", "expanded"}``, levels as ``[dimension, hierarchy, level]``, filters as
             ``{"level": [...], "op": "==", "value": v}`` or ``{"level": [...], "op": "isin",
-            "values": [...]}`` (see :mod:`atoti_lab.widgets._query_state`). Assigning it (from
-            Python, or by editing the pivot in the browser) re-runs the query.
+            "values": [...]}`` (see :mod:`atoti_lab.widgets._query_state`), members drilled down
+            in place as ``{"axis": "rows", "members": [{"level": [...], "value": v}, ...]}``
+            (see :mod:`atoti_lab.widgets._expansions`). Assigning it (from Python, or by editing
+            the pivot in the browser) re-runs the query (not for ``view`` and ``sort``).
         model: The cube's data model for the side panel (dimensions, hierarchies, levels,
             measures with folder and formatter). Read-only.
         data: Arrow IPC stream of the last result: exactly ``cube.query(*measures,
             levels=rows + columns, filter=..., include_totals=totals, mode="raw")``, level and
-            measure names as column names, each measure's formatter in its field metadata.
+            measure names as column names, each measure's formatter in its field metadata; with
+            expanded members, also their children's cells (a null in a level only expansions add
+            meaning "not expanded").
         cross_totals: With ``totals`` and levels on both axes, the subtotal cells
             ``cube.query`` does not give (row subtotals per column), same columns as ``data``.
         error: Why the last query failed ("" if it did not); ``data`` keeps the last good result.
@@ -191,6 +198,7 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
             if not self.data and not self.error:  # an equal state set no change: run once anyway
                 self.refresh()
         self._unsubscribe = cube._session._database.subscribe(_listener(weakref.ref(self)))
+        self.on_msg(self._on_custom_message)
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -247,7 +255,8 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         """Change parts of the state: ``widget.update(rows=[l["City"]], totals=True)``.
 
         Keys: ``rows``, ``columns``, ``measures``, ``filters``, ``view``, ``totals``; values as
-        for the constructor. Re-runs the query once.
+        for the constructor; ``sort`` and ``expanded`` as in the ``state`` trait. Re-runs the
+        query once (not for ``view`` or ``sort`` alone: the browser reorders or redraws).
         """
         cube = self._require_cube()
         unknown = sorted(set(changes) - set(default_state()) - {"cube"})
@@ -339,6 +348,24 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
                 self.error = ""
             return True
 
+    def members(self, level: Level | str | Sequence[str]) -> list[Any]:
+        """All the members of ``level`` in the cube (what the member filter lists), at most
+        ``MEMBER_LIMIT``."""
+        cube = self._require_cube()
+        return level_members(cube, _level_json(level))[0]
+
+    def _on_custom_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """The browser asks for the members of a level (to list them in a member filter)."""
+        if not isinstance(content, Mapping) or content.get("type") != "members":
+            return
+        reply: dict[str, Any] = {"type": "members", "id": content.get("id"), "level": content.get("level")}
+        try:
+            members, more = level_members(self._require_cube(), content.get("level"))
+            reply.update(members=members, more=more)
+        except Exception as e:  # noqa: BLE001 - the answer carries the error; the kernel keeps running
+            reply["error"] = str(e)
+        self.send(reply)
+
     def _refresh_model(self, cube: Cube) -> None:
         version = cube._model.version
         if version != self._model_version:
@@ -420,7 +447,8 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
     def snapshot_html(self, max_rows: int = SNAPSHOT_MAX_ROWS, max_columns: int = SNAPSHOT_MAX_COLUMNS) -> str:
         """A static HTML rendering of the pivot, as shown where widgets cannot run."""
         view = self.state.get("view", "pivot-table")
-        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns, view)
+        sort = sort_spec(self.state)
+        key = (self.data, self.cross_totals, self.title, self.error, max_rows, max_columns, view, json.dumps(sort))
         cached = getattr(self, "_snapshot", None)
         if cached is not None and len(cached[0]) == len(key) and all(a is b or a == b for a, b in zip(cached[0], key)):
             return cached[1]
@@ -435,6 +463,7 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
             error=self.error,
             max_rows=max_rows,
             max_columns=max_columns,
+            sort=sort,
         )
         self._snapshot = (key, text)
         return text
@@ -445,7 +474,7 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         if view not in CHART_VIEWS:
             return None
         table = self.to_arrow()
-        return render_chart_svg(table, pivot_info(table), view, title=self.title)
+        return render_chart_svg(table, pivot_info(table), view, title=self.title, sort=sort_spec(self.state))
 
     def _chart_html(self, view: str) -> str:
         esc = html.escape
@@ -488,6 +517,14 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
 
 PRESENTATION_KEYS = frozenset({"view", "sort"})
 """State keys the browser applies to the result by itself: changing only these runs no query."""
+
+
+def _level_json(level: Any) -> Any:
+    from ..level import Level
+
+    if isinstance(level, Level):
+        return [level.dimension, level.hierarchy, level.name]
+    return [level] if isinstance(level, str) else list(level)
 
 
 def _same_query(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -579,12 +616,15 @@ def member_orders(columns: Sequence[Sequence[Sequence[Any]]], n_levels: int) -> 
     return out
 
 
-def tuple_labels(values: Sequence[Any], texts: Sequence[str]) -> list[str]:
-    """Header labels of a member tuple: the first total level says "Total", the ones below it are blank."""
+def tuple_labels(values: Sequence[Any], texts: Sequence[str], blank: AbstractSet[int] = frozenset()) -> list[str]:
+    """Header labels of a member tuple: the first total level says "Total", the ones below it are
+    blank; a null in a level of ``blank`` (only expansions add it: not expanded there) is blank."""
     out = []
     total = False
-    for v, text in zip(values, texts):
-        if v is None:
+    for i, (v, text) in enumerate(zip(values, texts)):
+        if v is None and i in blank:
+            out.append("")
+        elif v is None:
             out.append("" if total else "Total")
             total = True
         else:
@@ -632,6 +672,35 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
     return codes, [dictionary[i] for i in order.tolist()]
 
 
+def _row_order(
+    data: pa.Table,
+    rows: _Axis,
+    cols: _Axis,
+    n_rows: int,
+    n_levels: int,
+    measures: Sequence[str],
+    sort: Mapping[str, Any] | None,
+    row_values: Callable[[int], tuple[Any, ...]],
+    column_values: Callable[[int], tuple[Any, ...]],
+) -> list[int]:
+    """The row tuples in display order: member order, or ``sort``'s (as the browser's grid)."""
+    identity = list(range(rows.count))
+    spec = sort_spec({"sort": sort}) if sort is not None else None
+    if spec is None or spec["measure"] not in measures or rows.count < 2:
+        return identity
+    column = next((c for c in range(max(cols.count, 1)) if same_members(column_values(c), spec["members"])), None)
+    if column is None:
+        return identity
+    measure = data.column(n_levels + list(measures).index(spec["measure"]))
+    values: list[Any] = [None] * rows.count
+    in_column = np.flatnonzero(cols.index == column) if cols.count else np.arange(data.num_rows)
+    if len(in_column):
+        picked = _pylist(measure.take(pa.array(in_column, pa.int64())))
+        for t, v in zip(rows.index[in_column].tolist(), picked):
+            values[t] = v
+    return sorted_rows([row_values(t) for t in range(rows.count)], values, descending=spec["descending"])
+
+
 def render_pivot_html(
     table: pa.Table,
     cross_totals: pa.Table | None = None,
@@ -640,8 +709,10 @@ def render_pivot_html(
     error: str = "",
     max_rows: int = SNAPSHOT_MAX_ROWS,
     max_columns: int = SNAPSHOT_MAX_COLUMNS,
+    sort: Mapping[str, Any] | None = None,
 ) -> str:
-    """The result as a pivoted HTML table: row levels down, column levels across, formatted values."""
+    """The result as a pivoted HTML table: row levels down, column levels across, formatted values,
+    rows in the order of ``sort`` (the state's, see ``_sort``)."""
     esc = html.escape
     parts = ['<div class="atoti-lab atl-snapshot atl-pivot-snapshot">']
     if title:
@@ -695,6 +766,21 @@ def render_pivot_html(
         g = int(axis.first[t])
         return tuple(None if level_codes[j][g] < 0 else level_members[j][level_codes[j][g]] for j in levels)
 
+    blank = {i for i in info.get("expansion_levels", []) if isinstance(i, int)}  # null: not expanded
+    # Display position of each row tuple: member order, or the sort's.
+    order = _row_order(
+        data,
+        rows,
+        cols,
+        n_rows,
+        n_levels,
+        measures,
+        sort,
+        lambda t: tuple_values(rows, t, range(n_rows)),
+        lambda c: tuple_values(cols, c, range(n_rows, n_levels)),
+    )
+    position_of_row = np.empty(rows.count, dtype=np.int64)
+    position_of_row[np.asarray(order, dtype=np.int64)] = np.arange(rows.count)
     shown_rows = rows.count if max_rows <= 0 else min(rows.count, max_rows)
     per_tuple = len(measures) if measures else (1 if n_cols else 0)
     display = [(c, m) for c in range(n_col_tuples) for m in range(per_tuple)]
@@ -703,8 +789,9 @@ def render_pivot_html(
     # Only the shown cells are read and formatted.
     cells: dict[tuple[int, int], int] = {}
     if total and measures:
-        wanted = np.flatnonzero(rows.index < shown_rows)
-        for g, r, c in zip(wanted.tolist(), rows.index[wanted].tolist(), cols.index[wanted].tolist()):
+        row_positions = position_of_row[rows.index] if rows.count else rows.index
+        wanted = np.flatnonzero(row_positions < shown_rows)
+        for g, r, c in zip(wanted.tolist(), row_positions[wanted].tolist(), cols.index[wanted].tolist()):
             cells[(r, c)] = g
     fields = list(table.schema)
     level_formatters = [make_formatter(f.type, None, raw=True) for f in fields[:n_levels]]
@@ -720,7 +807,11 @@ def render_pivot_html(
     measure_values = [_pylist(taken.column(n_levels + m)) for m in range(len(measures))] if taken is not None else []
 
     def labels(values: tuple[Any, ...], offset: int) -> list[str]:
-        return tuple_labels(values, [level_formatters[offset + i](v) for i, v in enumerate(values)])
+        texts = [level_formatters[offset + i](v) for i, v in enumerate(values)]
+        return tuple_labels(values, texts, {i - offset for i in blank})
+
+    def has_total(values: tuple[Any, ...], offset: int) -> bool:
+        return any(v is None and offset + i not in blank for i, v in enumerate(values))
 
     col_labels = {c: labels(tuple_values(cols, c, range(n_rows, n_levels)), n_rows) for c, _ in shown_cols}
     col_values = {c: tuple_values(cols, c, range(n_rows, n_levels)) for c, _ in shown_cols}
@@ -746,8 +837,8 @@ def render_pivot_html(
     parts.extend(f"<th>{esc(measures[m])}</th>" if measures else "<th></th>" for _, m in shown_cols)
     parts.append("</tr></thead><tbody>")
     for r in range(shown_rows):
-        row_values = tuple_values(rows, r, range(n_rows))
-        total_row = any(v is None for v in row_values)
+        row_values = tuple_values(rows, int(order[r]), range(n_rows))
+        total_row = has_total(row_values, 0)
         parts.append('<tr class="atl-total">' if total_row else "<tr>")
         parts.extend(f"<th>{esc(label)}</th>" for label in labels(row_values, 0))
         for c, m in shown_cols:

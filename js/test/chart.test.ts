@@ -56,6 +56,24 @@ describe("chart data", () => {
   });
 });
 
+describe("chart data with expanded members", () => {
+  it("charts an expanded member and its children as categories, the kernel's snapshot alike", () => {
+    // rows = [Country] (Continent above it), France expanded to its cities; no totals.
+    const data = pivotIPC(
+      {
+        Continent: ["AM", "EU", "EU", "EU"],
+        Country: ["USA", "France", "France", "France"],
+        City: [null, null, "Lyon", "Paris"],
+        Revenue: new Float64Array([50, 30, 10, 20]),
+      },
+      { rows: 3, columns: 0, measures: ["Revenue"], expansion_levels: [2] } as never,
+    );
+    const chart = chartData(layoutOf(data, EMPTY)!);
+    expect(chart.categories).toEqual(["AM / USA", "EU / France", "EU / France / Lyon", "EU / France / Paris"]);
+    expect(chart.series[0].values).toEqual([50, 30, 10, 20]);
+  });
+});
+
 describe("chart options", () => {
   const layout = salesLayout();
 

@@ -19,6 +19,7 @@ import type { Vector } from "apache-arrow";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PivotGrid, estimateWidths } from "../src/grid/grid";
 import { buildLayout, memberRanks, pivotInfo, tupleArray, tupleLabels } from "../src/grid/layout";
+import { sortLayout } from "../src/grid/sort";
 import type { PivotLayout } from "../src/grid/layout";
 import {
   EMPTY_STATE,
@@ -33,6 +34,11 @@ import {
   setTotals,
   swapAxes,
   toggleMeasure,
+  collapse,
+  drillDown,
+  expansionChild,
+  isExpanded,
+  toggleExpansion,
 } from "../src/grid/state";
 import type { LevelKey, PivotState } from "../src/grid/state";
 import { StringInterner, arrowColumns, fastCodes } from "../src/grid/levels";
@@ -119,7 +125,7 @@ const CROSS = pivotIPC(
 describe("pivotInfo", () => {
   it("reads the axes from the metadata", () => {
     const info = pivotInfo(decodeIPC(TOTALS));
-    expect(info).toEqual({ rows: 1, columns: 1, measures: ["Revenue"], totals: true, run: 3, elapsedMs: 1.5 });
+    expect(info).toEqual({ rows: 1, columns: 1, measures: ["Revenue"], totals: true, run: 3, elapsedMs: 1.5, expansionLevels: [] });
   });
 
   it("falls back to index columns as rows when the metadata is missing or wrong", () => {
@@ -553,5 +559,80 @@ describe("PivotGrid", () => {
     expect(bodyRows().map((tr) => tr.children[0].textContent)).toContain("r0500");
     grid.setLayout(null);
     expect(grid.element.querySelector("tbody")).toBeNull();
+  });
+});
+
+describe("drill down in place", () => {
+  const geo = (level: string): LevelKey => ["Shops", "Geo", level];
+  const MODEL = {
+    cube: "Sales",
+    dimensions: [{ name: "Shops", hierarchies: [{ name: "Geo", levels: [{ name: "Continent" }, { name: "Country" }, { name: "City" }] }] }],
+    measures: [],
+  };
+  const base: PivotState = { ...EMPTY_STATE, rows: [geo("Country")], measures: ["Revenue"] };
+  const france = [
+    { level: geo("Continent"), value: "EU" },
+    { level: geo("Country"), value: "France" },
+  ];
+
+  it("expands a member, keeps the levels, and collapses it with the ones below", () => {
+    expect(expansionChild(base, MODEL, "rows", geo("Country"))).toEqual(geo("City"));
+    expect(expansionChild(base, MODEL, "rows", geo("Continent"))).toBeNull(); // Country is shown anyway
+    expect(expansionChild(base, MODEL, "rows", geo("City"))).toBeNull(); // deepest level
+    const expanded = drillDown(base, MODEL, "rows", france);
+    expect(expanded.rows).toEqual(base.rows);
+    expect(expanded.filters).toEqual([]);
+    expect(expanded.expanded).toEqual([{ axis: "rows", members: france }]);
+    expect(isExpanded(expanded, "rows", france)).toBe(true);
+    expect(drillDown(expanded, MODEL, "rows", france)).toBe(expanded);
+    const nested = { ...expanded, expanded: [...expanded.expanded, { axis: "rows" as const, members: [...france, { level: geo("City"), value: "Paris" }] }] };
+    expect(collapse(nested, "rows", france).expanded).toEqual([]);
+    expect(toggleExpansion(expanded, MODEL, "rows", france).expanded).toEqual([]);
+  });
+
+  it("drops expansions whose hierarchy leaves the axis, and swaps them with the axes", () => {
+    const expanded = drillDown(base, MODEL, "rows", france);
+    expect(removeLevel(expanded, geo("Country")).expanded).toEqual([]);
+    expect(addLevel(expanded, geo("Country"), "columns").expanded).toEqual([]);
+    expect(swapAxes(expanded).expanded).toEqual([{ axis: "columns", members: france }]);
+  });
+
+  // Rows of the kernel's result for rows=[Country] (+ Continent above it), France expanded to its cities.
+  const EXPANDED = pivotIPC(
+    {
+      Continent: ["AM", "EU", "EU", "EU", "EU"],
+      Country: ["USA", "France", "France", "France", "Germany"],
+      City: [null, null, "Lyon", "Paris", null],
+      Revenue: [50, 30, 10, 20, 40],
+    },
+    { rows: 3, columns: 0, measures: ["Revenue"], expansion_levels: [2] } as never,
+  );
+
+  it("lays out collapsed members with a blank child header, not as totals", () => {
+    const layout = buildLayout([decodeIPC(EXPANDED)]);
+    expect(tupleArray(layout.rowTuples)).toEqual([
+      ["AM", "USA", null],
+      ["EU", "France", null],
+      ["EU", "France", "Lyon"],
+      ["EU", "France", "Paris"],
+      ["EU", "Germany", null],
+    ]);
+    expect(layout.rowLabels(1)).toEqual(["EU", "France", ""]);
+    expect(Array.from({ length: 5 }, (_, r) => layout.isTotalRow(r))).toEqual([false, false, false, false, false]);
+    expect(tupleLabels(["EU", null, null], ["EU", "", ""], new Set([2]))).toEqual(["EU", "Total", ""]);
+  });
+
+  it("sorts siblings at every depth, children staying under their parent", () => {
+    const layout = buildLayout([decodeIPC(EXPANDED)]);
+    const sorted = sortLayout(layout, { measure: "Revenue", members: [], descending: true });
+    // Continents have no row of their own (no totals): they keep member order; countries and
+    // cities are sorted within their parent, the expanded France above its cities.
+    expect(tupleArray(sorted.rowTuples).map((t) => t.join("/"))).toEqual([
+      "AM/USA/",
+      "EU/Germany/",
+      "EU/France/",
+      "EU/France/Paris",
+      "EU/France/Lyon",
+    ]);
   });
 });

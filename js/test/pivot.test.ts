@@ -24,7 +24,8 @@ function pivotIPC(
 /** A minimal stand-in for an anywidget model. */
 class FakeModel {
   saved = 0;
-  private listeners = new Map<string, Set<() => void>>();
+  private listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  sent: unknown[] = [];
   constructor(public values: Record<string, unknown>) {}
   get(key: string) {
     return this.values[key];
@@ -33,12 +34,16 @@ class FakeModel {
     this.values[key] = value;
     for (const cb of [...(this.listeners.get(`change:${key}`) ?? [])]) cb();
   }
-  on(event: string, cb: () => void) {
+  on(event: string, cb: (...args: unknown[]) => void) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event)!.add(cb);
   }
   off(event: string, cb: () => void) {
     this.listeners.get(event)?.delete(cb);
+  }
+  /** What the kernel would send (a custom message). */
+  emit(event: string, ...args: unknown[]) {
+    for (const cb of [...(this.listeners.get(event) ?? [])]) (cb as (...a: unknown[]) => void)(...args);
   }
   listenerCount() {
     return [...this.listeners.values()].reduce((n, s) => n + s.size, 0);
@@ -46,7 +51,9 @@ class FakeModel {
   save_changes() {
     this.saved++;
   }
-  send() {}
+  send(message: unknown) {
+    this.sent.push(message);
+  }
 }
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -85,6 +92,7 @@ const STATE: PivotState = {
   filters: [{ level: ["Shops", "Country", "Country"], op: "isin", values: ["France", "UK"] }],
   view: "pivot-table",
   totals: false,
+  expanded: [],
 };
 
 const DATA = pivotIPC(
@@ -364,7 +372,7 @@ describe("pivot interactions", () => {
     view.destroy();
   });
 
-  it("sorts within the parent, totals first", async () => {
+  it("sorts hierarchically: parents by their subtotal, members within their parent, totals first", async () => {
     const data = pivotIPC(
       { Year: [null, "2023", "2023", "2023", "2024", "2024", "2024"], Month: [null, null, "01", "02", null, "01", "02"], Revenue: [100, 40, 10, 30, 60, 50, 10] },
       { rows: 2, columns: 0, measures: ["Revenue"], totals: true },
@@ -374,31 +382,102 @@ describe("pivot interactions", () => {
     const view = new PivotView(model as never, el);
     expect(bodyRows().map((r) => [r[0], r[1], r[2]])).toEqual([
       ["Total", "", "100.00"],
-      ["2023", "Total", "40.00"],
-      ["2023", "02", "30.00"],
-      ["2023", "01", "10.00"],
       ["2024", "Total", "60.00"],
       ["2024", "01", "50.00"],
       ["2024", "02", "10.00"],
+      ["2023", "Total", "40.00"],
+      ["2023", "02", "30.00"],
+      ["2023", "01", "10.00"],
     ]);
     view.destroy();
   });
 
-  it("drills down on a member and back up", () => {
+  it("drills down on a member in place and collapses it", async () => {
     const data = pivotIPC({ Year: ["2023", "2024"], Revenue: [1, 2] }, { rows: 1, columns: 0, measures: ["Revenue"] });
     const state = { ...flatState, rows: [["Sales", "Calendar", "Year"]] };
     const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
     const view = new PivotView(model as never, el);
-    const header = Array.from(el.querySelectorAll(".atl-row-header")).find((th) => th.textContent === "2024")!;
-    header.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+    const header = () => Array.from(el.querySelectorAll(".atl-row-header")).find((th) => th.textContent === "2024")!;
+    expect(header().classList.contains("atl-expandable")).toBe(true);
+    click(header());
     let next = model.get("state") as PivotState;
-    expect(next.rows).toEqual([["Sales", "Calendar", "Month"]]);
-    expect(next.filters).toEqual([{ level: ["Sales", "Calendar", "Year"], op: "==", value: "2024" }]);
-    expect(model.saved).toBe(1);
-    click(el.querySelector(".atl-zone-rows .atl-chip-drill-up")!);
-    next = model.get("state") as PivotState;
+    // In place: the level and filters stay, the member is listed as expanded.
     expect(next.rows).toEqual([["Sales", "Calendar", "Year"]]);
     expect(next.filters).toEqual([]);
+    expect(next.expanded).toEqual([{ axis: "rows", members: [{ level: ["Sales", "Calendar", "Year"], value: "2024" }] }]);
+    expect(model.saved).toBe(1);
+    // The kernel answers with the children under 2024, the sibling 2023 unchanged.
+    const expanded = pivotIPC(
+      { Year: ["2023", "2024", "2024", "2024"], Month: [null, null, "01", "02"], Revenue: [1, 2, 0.5, 1.5] },
+      { rows: 2, columns: 0, measures: ["Revenue"], expansion_levels: [1] } as never,
+    );
+    model.set("data", new DataView(expanded.buffer, expanded.byteOffset, expanded.byteLength));
+    await tick();
+    expect(bodyRows().map((r) => [r[0], r[1], r[2]])).toEqual([
+      ["2023", "", "1.00"],
+      ["2024", "", "2.00"],
+      ["2024", "01", "0.50"],
+      ["2024", "02", "1.50"],
+    ]);
+    expect(el.querySelectorAll("tbody tr.atl-total").length).toBe(0);
+    expect(header().classList.contains("atl-expanded")).toBe(true);
+    click(header());
+    next = model.get("state") as PivotState;
+    expect(next.expanded).toEqual([]);
+    expect(next.rows).toEqual([["Sales", "Calendar", "Year"]]);
+    view.destroy();
+  });
+
+  it("expands a member of a column level in place", () => {
+    const data = pivotIPC(
+      { Category: ["Books", "Books"], Year: ["2023", "2024"], Revenue: [1, 2] },
+      { rows: 1, columns: 1, measures: ["Revenue"] },
+    );
+    const state = { ...flatState, rows: [["Products", "Category", "Category"]], columns: [["Sales", "Calendar", "Year"]] };
+    const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
+    const view = new PivotView(model as never, el);
+    const header = Array.from(el.querySelectorAll(".atl-column-header")).find((th) => th.textContent === "2023")!;
+    expect(header.classList.contains("atl-expandable")).toBe(true);
+    expect(el.querySelector(".atl-row-header.atl-expandable")).toBeNull(); // Category has no level below
+    click(header);
+    expect((model.get("state") as PivotState).expanded).toEqual([
+      { axis: "columns", members: [{ level: ["Sales", "Calendar", "Year"], value: "2023" }] },
+    ]);
+    view.destroy();
+  });
+
+  it("drills up from a level chip", () => {
+    const data = pivotIPC({ Month: ["01", "02"], Revenue: [1, 2] }, { rows: 1, columns: 0, measures: ["Revenue"] });
+    const state = { ...flatState, rows: [["Sales", "Calendar", "Month"]] };
+    const model = makeModel({ state, data: new DataView(data.buffer, data.byteOffset, data.byteLength) });
+    const view = new PivotView(model as never, el);
+    click(el.querySelector(".atl-zone-rows .atl-chip-drill-up")!);
+    expect((model.get("state") as PivotState).rows).toEqual([["Sales", "Calendar", "Year"]]);
+    view.destroy();
+  });
+
+  it("lists all the level's members from the kernel in a member filter", () => {
+    const model = makeModel({ state: flatState, data: new DataView(sorted.buffer, sorted.byteOffset, sorted.byteLength) });
+    const view = new PivotView(model as never, el);
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    const values = () => Array.from(el.querySelectorAll<HTMLInputElement>(".atl-member-filter input")).map((b) => [b.value, b.checked]);
+    expect(values()).toEqual([["Books", true], ["Games", true], ["Toys", true]]); // from the result, at once
+    const request = model.sent[model.sent.length - 1] as { type: string; id: number; level: unknown };
+    expect(request).toMatchObject({ type: "members", level: ["Products", "Category", "Category"] });
+    el.querySelectorAll<HTMLInputElement>(".atl-member-filter input")[1].checked = false;
+    // The kernel answers with every member of the level, some not in the result.
+    model.emit("msg:custom", { type: "members", id: request.id, level: request.level, members: ["Books", "Games", "Garden", "Toys"], more: 2 });
+    expect(values()).toEqual([["Books", true], ["Games", false], ["Garden", true], ["Toys", true]]);
+    expect(el.querySelector(".atl-popover-note")!.textContent).toBe("2 more members not listed");
+    click(el.querySelector(".atl-member-filter .atl-apply")!);
+    expect((model.get("state") as PivotState).filters).toEqual([
+      { level: ["Products", "Category", "Category"], op: "isin", values: ["Books", "Garden", "Toys"] },
+    ]);
+    // Asked once per data: reopening uses the kernel's list.
+    const sent = model.sent.length;
+    click(el.querySelector(".atl-level-name[data-axis='rows']")!);
+    expect(values().map(([v]) => v)).toEqual(["Books", "Games", "Garden", "Toys"]);
+    expect(model.sent.length).toBe(sent);
     view.destroy();
   });
 

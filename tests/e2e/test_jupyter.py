@@ -142,3 +142,89 @@ def test_pivot_widget_end_to_end(jupyter: dict[str, Any], page: Any, front_end: 
         print(jupyter["log"].read_text()[-4000:])
         print("console errors:", getattr(page, "console_errors", []))
         raise
+
+
+DRILL_SETUP = """\
+import json
+import pandas as pd
+import atoti_lab as tt
+
+session = tt.Session.start()
+df = pd.DataFrame({
+    "Id": [1, 2, 3, 4, 5],
+    "Country": ["France", "France", "France", "Italy", "Spain"],
+    "City": ["Paris", "Lyon", "Paris", "Rome", "Madrid"],
+    "Amount": [1.0, 2.0, 4.0, 8.0, 16.0],
+})
+table = session.read_pandas(df, table_name="Sales", keys=["Id"])
+cube = session.create_cube(table, mode="manual")
+cube.hierarchies["Geo"] = [table["Country"], table["City"]]
+cube.measures["Amount"] = tt.agg.sum(table["Amount"])
+l = cube.levels
+w = tt.widgets.Pivot(cube, rows=[l["Country"]], measures=["Amount"], filters=[l["Country"].isin("France", "Italy")])
+w"""
+
+DRILL_REPORT = """\
+print("DRILL:" + json.dumps({"expanded": w.state["expanded"], "filters": w.state["filters"],
+    "rows": w.to_pandas().astype(object).where(w.to_pandas().notna(), None).values.tolist()}))"""
+
+
+def test_drill_down_in_place_and_member_filter_in_jupyterlab(jupyter: dict[str, Any], page: Any) -> None:
+    """Clicking a member expands it in place (the kernel sends its children's cells), clicking it
+    again collapses it; the member filter lists members the result does not hold (asked from the
+    kernel by a custom message)."""
+    name = "drill-lab.ipynb"
+    write_notebook(jupyter["work"] / name, [DRILL_SETUP, DRILL_REPORT])
+    # Its own workspace: the other tests' notebooks do not reopen beside it.
+    page.goto(f"{jupyter['base']}/lab/workspaces/drill/tree/{name}?reset&token={TOKEN}")
+    page.locator(".jp-Notebook .jp-Cell").nth(1).wait_for(timeout=120_000)
+    try:
+        run_cell(page, 0)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.atl-grid tbody td:not(.atl-spacer)').length === 2",
+            timeout=CELL_TIMEOUT_MS,
+        )
+        assert _grid(page) == [["France", "7.00"], ["Italy", "8.00"]]  # Spain is filtered out
+
+        page.locator(".atl-row-header.atl-expandable", has_text="France").first.click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.atl-grid tbody td:not(.atl-spacer)').length === 4",
+            timeout=30_000,
+        )
+        grid = _grid(page)
+        assert grid == [
+            ["France", "", "7.00"],
+            ["France", "Lyon", "2.00"],
+            ["France", "Paris", "5.00"],
+            ["Italy", "", "8.00"],
+        ]
+        run_cell(page, 1)
+        report = printed_json(page, "DRILL:")
+        assert report["expanded"] == [
+            {"axis": "rows", "members": [{"level": ["Sales", "Geo", "Country"], "value": "France"}]}
+        ]
+        assert sorted(map(tuple, report["rows"]), key=str) == sorted(
+            [("France", None, 7.0), ("France", "Lyon", 2.0), ("France", "Paris", 5.0), ("Italy", None, 8.0)], key=str
+        )
+        page.screenshot(path=str(artifact_path("pivot-lab-expanded.png")), full_page=True)
+
+        # Collapse: back to one row per country.
+        page.locator(".atl-row-header.atl-expanded", has_text="France").first.click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.atl-grid tbody td:not(.atl-spacer)').length === 2",
+            timeout=30_000,
+        )
+
+        # The member filter lists Spain too (filtered out of the result), from the kernel.
+        page.locator(".atl-level-name[data-axis='rows']").first.click()
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.atl-member-filter input')).map(i => i.value).includes('Spain')",
+            timeout=30_000,
+        )
+        values = page.eval_on_selector_all(".atl-member-filter input", "els => els.map(e => e.value)")
+        assert values == ["France", "Italy", "Spain"]
+    except Exception:
+        page.screenshot(path=str(artifact_path("drill-lab-failure.png")), full_page=True)
+        print(jupyter["log"].read_text()[-4000:])
+        print("console errors:", getattr(page, "console_errors", []))
+        raise

@@ -87,3 +87,24 @@ def test_snapshot_pie_has_one_slice_per_member(cube) -> None:
         assert len(slices) == len(cube.query(m["Revenue"], levels=[l["Country"]]))
     finally:
         w.close()
+
+
+def test_expanded_members_are_categories_like_in_the_browser() -> None:
+    """Same result as js/test/chart.test.ts: a null in a level only expansions add is not a total."""
+    table = pa.table(
+        {
+            "Continent": ["AM", "EU", "EU", "EU"],
+            "Country": ["USA", "France", "France", "France"],
+            "City": [None, None, "Lyon", "Paris"],
+            "Revenue": [50.0, 30.0, 10.0, 20.0],
+        }
+    )
+    info = {"rows": 3, "columns": 0, "measures": ["Revenue"], "expansion_levels": [2]}
+    data = chart_data(table, info)
+    assert data.categories == ["AM / USA", "EU / France", "EU / France / Lyon", "EU / France / Paris"]
+    assert data.series == [("Revenue", [50.0, 30.0, 10.0, 20.0])]
+    # Sorted descending: continents have no row of their own (no totals) and keep member order;
+    # the cities are sorted under France.
+    data = chart_data(table, info, {"measure": "Revenue", "members": [], "descending": True})
+    assert data.categories == ["AM / USA", "EU / France", "EU / France / Paris", "EU / France / Lyon"]
+    assert data.series == [("Revenue", [50.0, 30.0, 20.0, 10.0])]

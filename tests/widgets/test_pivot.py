@@ -111,6 +111,7 @@ def test_state_from_handles_is_canonical_json(make, cube) -> None:
         "view": "pivot-table",
         "totals": True,
         "sort": None,
+        "expanded": [],
     }
     json.dumps(w.state)  # plain JSON
     assert w.get_state()["state"] == w.state  # what the browser gets

@@ -63,7 +63,8 @@ export function estimateWidths(layout: PivotLayout, charWidth = DEFAULTS.charWid
   }
   const rowHeaders = layout.rowLevels.map((level, i) => {
     let chars = level.name.length;
-    for (const r of sample) chars = Math.max(chars, layout.rowLabels(r)[i].length);
+    // +2: room for the expand/collapse mark of a member that can be drilled down.
+    for (const r of sample) chars = Math.max(chars, layout.rowLabels(r)[i].length + 2);
     return width(chars);
   });
   const columns = new Float64Array(layout.displayColumns.length);
@@ -97,6 +98,12 @@ export class PivotGrid {
   private layout: PivotLayout | null = null;
   /** The display column the rows are sorted by (marked in its header), or null. */
   sortMark: { column: number; descending: boolean } | null = null;
+  /**
+   * Whether a member header can be expanded ("collapsed"), is expanded, or neither (null): such
+   * headers get the classes `atl-expandable` / `atl-expanded` (a disclosure mark; a click toggles).
+   */
+  memberState: ((axis: "rows" | "columns", index: number, level: number) => "expanded" | "collapsed" | null) | null =
+    null;
   private widths: ColumnWidths = { rowHeaders: [], columns: new Float64Array(0) };
   private offsets: Float64Array = new Float64Array(1);
   private rowHeaderLeft: number[] = [];
@@ -295,7 +302,10 @@ export class PivotGrid {
         const th = this.el("th", "atl-column-header", label);
         th.dataset.level = String(k);
         th.dataset.tuple = String(tuple);
-        if (prefix.slice(0, k + 1).some((v) => v == null)) th.classList.add("atl-total");
+        if (prefix.slice(0, k + 1).some((v, i) => v == null && !layout.expansionLevels.columns.has(i))) {
+          th.classList.add("atl-total");
+        }
+        this.markMember(th, "columns", tuple, k);
         th.colSpan = end - c;
         th.title = label;
         sticky(th, top, null);
@@ -369,6 +379,7 @@ export class PivotGrid {
           }
           if (repeat) th.classList.add("atl-repeat");
         }
+        if (!th.classList.contains("atl-repeat")) this.markMember(th, "rows", r, i);
         sticky(th, null, this.rowHeaderLeft[i]);
         tr.append(th);
       }
@@ -397,5 +408,12 @@ export class PivotGrid {
     this.table.setAttribute("aria-rowcount", String(layout.rowTuples.length));
     this.table.setAttribute("aria-colcount", String(nRowLevels + nColumns));
     this.table.replaceChildren(colgroup, thead, tbody);
+  }
+
+  private markMember(th: HTMLElement, axis: "rows" | "columns", index: number, level: number): void {
+    const state = this.memberState?.(axis, index, level) ?? null;
+    if (state === null) return;
+    th.classList.add(state === "expanded" ? "atl-expanded" : "atl-expandable");
+    th.setAttribute("aria-expanded", String(state === "expanded"));
   }
 }

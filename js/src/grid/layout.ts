@@ -5,7 +5,8 @@
  * The kernel sends `cube.query(*measures, levels=rows + columns, include_totals=..., mode="raw")`
  * with schema metadata `atoti_lab.pivot` = `{"rows": R, "columns": C, "measures": [...]}`: the
  * first R columns are the row levels (the levels above a queried level included), the next C
- * the column levels, then the measures. A null level value stands for a total. With totals on
+ * the column levels, then the measures. A null level value stands for a total, except in
+ * the levels only expanded members add (`expansion_levels`), where it means "not expanded". With totals on
  * both axes a second table (`cross_totals`, same columns) holds the row subtotals per column.
  *
  * Ordering: results list cells in member order (level after level, totals first), so each
@@ -32,6 +33,11 @@ export interface PivotInfo {
   /** Sequence number of the query run in the kernel. */
   readonly run: number;
   readonly elapsedMs: number | null;
+  /**
+   * Level columns (indices over rows then columns) that only expanded members add: a null there
+   * means "not expanded" (a blank header), not a total.
+   */
+  readonly expansionLevels: readonly number[];
 }
 
 export type Tuple = readonly unknown[];
@@ -89,6 +95,8 @@ export interface PivotLayout {
   columnLabels(tuple: number): string[];
   isTotalRow(row: number): boolean;
   isTotalColumn(tuple: number): boolean;
+  /** Indices (within the axis) of the levels only expanded members add. */
+  readonly expansionLevels: { readonly rows: ReadonlySet<number>; readonly columns: ReadonlySet<number> };
 }
 
 const NUMERIC_KINDS = new Set<ColumnKind>(["int", "float", "decimal", "duration"]);
@@ -129,6 +137,9 @@ export function pivotInfo(table: WireTable): PivotInfo {
     totals: parsed.totals === true,
     run: typeof parsed.run === "number" ? parsed.run : 0,
     elapsedMs: typeof parsed.elapsed_ms === "number" ? parsed.elapsed_ms : null,
+    expansionLevels: Array.isArray(parsed.expansion_levels)
+      ? parsed.expansion_levels.filter((i): i is number => typeof i === "number" && i >= 0 && i < rows + columns)
+      : [],
   };
 }
 
@@ -285,12 +296,16 @@ export function memberRanks(levels: readonly (readonly unknown[][])[], nLevels: 
   });
 }
 
-/** Labels of a member tuple: the first total level says "Total", the ones below it are blank. */
-export function tupleLabels(values: Tuple, texts: readonly string[]): string[] {
+/**
+ * Labels of a member tuple: the first total level says "Total", the ones below it are blank.
+ * A null in one of `blank` (levels only expansions add: not expanded there) is blank, not a total.
+ */
+export function tupleLabels(values: Tuple, texts: readonly string[], blank?: ReadonlySet<number>): string[] {
   const out: string[] = [];
   let total = false;
   for (let i = 0; i < values.length; i++) {
-    if (values[i] == null) {
+    if (values[i] == null && blank?.has(i)) out.push("");
+    else if (values[i] == null) {
       out.push(total ? "" : "Total");
       total = true;
     } else out.push(texts[i]);
@@ -555,14 +570,19 @@ export function buildLayout(
     const [t, r] = locate(g);
     return sources[t].columns[measures[d.measure].column].get(r);
   };
-  const labels = (tuple: Tuple, axisLevels: readonly AxisLevel[]) =>
+  const expansionLevels = {
+    rows: new Set(meta.expansionLevels.filter((i) => i < meta.rows)),
+    columns: new Set(meta.expansionLevels.filter((i) => i >= meta.rows).map((i) => i - meta.rows)),
+  };
+  const labels = (tuple: Tuple, axisLevels: readonly AxisLevel[], blank: ReadonlySet<number>) =>
     tupleLabels(
       tuple,
       tuple.map((v, i) => (v == null ? "" : axisLevels[i].format(v))),
+      blank,
     );
-  const hasTotal = (tuple: Tuple) => tuple.some((v) => v == null);
+  const hasTotal = (tuple: Tuple, blank: ReadonlySet<number>) => tuple.some((v, i) => v == null && !blank.has(i));
   const totalColumns = new Uint8Array(nColumnTuples);
-  for (let c = 0; c < nColumnTuples; c++) totalColumns[c] = hasTotal(columnTuples.at(c)) ? 1 : 0;
+  for (let c = 0; c < nColumnTuples; c++) totalColumns[c] = hasTotal(columnTuples.at(c), expansionLevels.columns) ? 1 : 0;
 
   return {
     info: meta,
@@ -579,9 +599,10 @@ export function buildLayout(
       if (v == null) return "";
       return measures[displayColumns[displayColumn].measure].format(v);
     },
-    rowLabels: (row) => labels(rowTuples.at(row), rowLevels),
-    columnLabels: (tuple) => labels(columnTuples.at(tuple), columnLevels),
-    isTotalRow: (row) => hasTotal(rowTuples.at(row)),
+    rowLabels: (row) => labels(rowTuples.at(row), rowLevels, expansionLevels.rows),
+    columnLabels: (tuple) => labels(columnTuples.at(tuple), columnLevels, expansionLevels.columns),
+    isTotalRow: (row) => hasTotal(rowTuples.at(row), expansionLevels.rows),
+    expansionLevels,
     isTotalColumn: (tuple) => totalColumns[tuple] === 1,
   };
 }

@@ -2,9 +2,9 @@
  * Sorting the rows of a pivot by one of its columns, as a view over a `PivotLayout` (the cells
  * are not copied: row r of the sorted layout is row `order[r]` of the source).
  *
- * The innermost row level is sorted within its parent (rows sharing the outer levels stay
- * together, their total first), so subtotals still sit above their members; with one row level
- * it is a plain sort. Empty cells go last either way; ties keep member order.
+ * Rows are sorted within their parent (see `sortedOrder`), so subtotals and expanded members
+ * still sit above their children; with one row level it is a plain sort. Empty cells go last
+ * either way; ties keep member order.
  */
 import type { PivotLayout, TupleList } from "./layout";
 import type { SortState } from "./state";
@@ -33,37 +33,76 @@ function compareValues(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b));
 }
 
-/** The row order of `layout` sorted by `sort` (null when the sort does not apply). */
+/**
+ * The row order of `layout` sorted by `sort` (null when the sort does not apply).
+ *
+ * Hierarchical: the rows sharing levels 0..j-1 are split by their member of level j; the rows
+ * with no member there (the parent's own row: a total, or a member not expanded) stay first, and
+ * the groups are ordered by the value of their own row (the one with no member below level j),
+ * each group sorted the same way one level down. A level whose groups do not all have their own
+ * row (no totals, nothing expanded) keeps member order, so that without totals only the innermost
+ * level is sorted, within its parent.
+ */
 export function sortedOrder(layout: PivotLayout, sort: SortState): Int32Array | null {
   const column = sortColumn(layout, sort);
   if (column < 0) return null;
   const n = layout.rowTuples.length;
   const depth = layout.rowLevels.length;
-  const order = new Int32Array(n);
   const sign = sort.descending ? -1 : 1;
-  const parentOf = (r: number) => layout.rowTuples.at(r).slice(0, Math.max(0, depth - 1));
-  let out = 0;
-  let start = 0;
-  while (start < n) {
-    // A group: consecutive rows with the same outer levels (the tuple order keeps them together).
-    const parent = parentOf(start);
-    let end = start + 1;
-    while (end < n && parentOf(end).every((v, i) => v === parent[i])) end++;
-    const fixed: number[] = [];
+  const tuple = (r: number) => layout.rowTuples.at(r);
+  const compare = (va: unknown, vb: unknown, a: number, b: number) => {
+    if (va == null || vb == null) return va == null ? (vb == null ? a - b : 1) : -1;
+    return sign * compareValues(va, vb) || a - b;
+  };
+  // The innermost level: each row with a member is its own group (the common, large case).
+  const sortLeaves = (rows: number[], j: number): number[] => {
+    const heads: number[] = [];
     const members: number[] = [];
-    for (let r = start; r < end; r++) (depth > 0 && layout.rowTuples.at(r)[depth - 1] == null ? fixed : members).push(r);
-    const values = new Map(members.map((r) => [r, layout.value(r, column)]));
-    members.sort((a, b) => {
-      const va = values.get(a);
-      const vb = values.get(b);
-      if (va == null || vb == null) return va == null ? (vb == null ? a - b : 1) : -1;
-      return sign * compareValues(va, vb) || a - b;
-    });
-    for (const r of fixed) order[out++] = r;
-    for (const r of members) order[out++] = r;
-    start = end;
-  }
-  return order;
+    for (const r of rows) (tuple(r)[j] == null ? heads : members).push(r);
+    const values = members.map((r) => layout.value(r, column));
+    if (values.every((v) => v == null || typeof v === "number")) {
+      const numbers = Float64Array.from(values, (v) => (v == null ? NaN : (v as number)));
+      const index = Int32Array.from(members, (_, i) => i);
+      index.sort((a, b) => {
+        const va = numbers[a];
+        const vb = numbers[b];
+        if (Number.isNaN(va) || Number.isNaN(vb)) return Number.isNaN(va) ? (Number.isNaN(vb) ? a - b : 1) : -1;
+        return sign * (va - vb) || a - b;
+      });
+      return [...heads, ...Array.from(index, (i) => members[i])];
+    }
+    const index = members.map((_, i) => i);
+    index.sort((a, b) => compare(values[a], values[b], a, b));
+    return [...heads, ...index.map((i) => members[i])];
+  };
+  // rows: consecutive source rows sharing levels 0..j-1; returns them in sorted order.
+  const sortGroup = (rows: number[], j: number): number[] => {
+    if (j >= depth || rows.length < 2) return rows;
+    if (j === depth - 1) return sortLeaves(rows, j);
+    const heads: number[] = [];
+    const groups: number[][] = [];
+    let previous: unknown = undefined;
+    for (const r of rows) {
+      const v = tuple(r)[j];
+      if (v == null) heads.push(r);
+      else {
+        if (groups.length === 0 || v !== previous) groups.push([]);
+        groups[groups.length - 1].push(r);
+        previous = v;
+      }
+    }
+    const sorted = groups.map((g) => sortGroup(g, j + 1));
+    const ownRow = (g: number[]) => g.find((r) => tuple(r).slice(j + 1).every((v) => v == null));
+    const owners = sorted.map(ownRow);
+    if (owners.every((o) => o !== undefined)) {
+      const values = owners.map((o) => layout.value(o!, column));
+      const index = sorted.map((_, i) => i);
+      index.sort((a, b) => compare(values[a], values[b], a, b));
+      return [...heads, ...index.flatMap((i) => sorted[i])];
+    }
+    return [...heads, ...sorted.flat()];
+  };
+  return Int32Array.from(sortGroup(Array.from({ length: n }, (_, r) => r), 0));
 }
 
 /** `layout` with its rows in `order`. */

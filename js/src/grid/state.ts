@@ -21,6 +21,23 @@ export interface PivotState {
   readonly filters: readonly FilterState[];
   readonly view: string;
   readonly totals: boolean;
+  /** Members drilled down in place (see `toggleExpansion`). */
+  readonly expanded: readonly Expansion[];
+}
+
+/** One step of a member path: a level and its member. */
+export interface PathStep {
+  readonly level: LevelKey;
+  readonly value: unknown;
+}
+
+/**
+ * A member expanded in place on `axis`: `members` is its path (the header members of its row or
+ * column down to it); the next level of its hierarchy is shown under it, siblings unchanged.
+ */
+export interface Expansion {
+  readonly axis: Axis;
+  readonly members: readonly PathStep[];
 }
 
 /** The cube's data model as the kernel sends it (the `model` trait). */
@@ -53,6 +70,7 @@ export const EMPTY_STATE: PivotState = {
   filters: [],
   view: "pivot-table",
   totals: false,
+  expanded: [],
 };
 
 const isKey = (value: unknown): value is LevelKey =>
@@ -71,6 +89,7 @@ export function readState(value: unknown): PivotState {
     filters: list(raw.filters) as FilterState[],
     view: typeof raw.view === "string" ? raw.view : "pivot-table",
     totals: raw.totals === true,
+    expanded: list(raw.expanded) as Expansion[],
   };
 }
 
@@ -101,20 +120,30 @@ export function addLevel(state: PivotState, key: LevelKey, axis: Axis, index?: n
   let position = index === undefined ? without.length : Math.max(0, Math.min(index, without.length));
   if (at >= 0 && index !== undefined && at < index) position = Math.max(0, position - 1);
   const next = [...without.slice(0, position), [key[0], key[1], key[2]] as LevelKey, ...without.slice(position)];
-  return {
+  return pruneExpansions({
     ...state,
     [axis]: next,
     [other]: state[other].filter((k) => !sameHierarchy(k, key)),
-  };
+  });
 }
 
 export function removeLevel(state: PivotState, key: LevelKey): PivotState {
   if (axisOf(state, key) === null) return state;
-  return {
+  return pruneExpansions({
     ...state,
     rows: state.rows.filter((k) => !sameLevel(k, key)),
     columns: state.columns.filter((k) => !sameLevel(k, key)),
-  };
+  });
+}
+
+/** Drop the expansions whose path uses a hierarchy no longer on their axis (the kernel ignores them). */
+export function pruneExpansions(state: PivotState): PivotState {
+  const kept = state.expanded.filter(
+    (e) =>
+      Array.isArray(e?.members) &&
+      e.members.every((step) => state[e.axis]?.some((k) => sameHierarchy(step.level, k))),
+  );
+  return kept.length === state.expanded.length ? state : { ...state, expanded: kept };
 }
 
 /** Add `name` to the measures if absent, else remove it. */
@@ -148,7 +177,13 @@ export function setTotals(state: PivotState, totals: boolean): PivotState {
 /** Rows become columns and columns rows. */
 export function swapAxes(state: PivotState): PivotState {
   if (state.rows.length === 0 && state.columns.length === 0) return state;
-  return { ...state, rows: state.columns, columns: state.rows };
+  const flip = (axis: Axis): Axis => (axis === "rows" ? "columns" : "rows");
+  return {
+    ...state,
+    rows: state.columns,
+    columns: state.rows,
+    expanded: state.expanded.map((e) => ({ ...e, axis: flip(e.axis) })),
+  };
 }
 
 /** A short text for a filter chip: `Country = France`, `Category in (Books, Toys)`. */
@@ -231,6 +266,10 @@ export function shownLevelKey(model: DataModel | null, state: PivotState, axis: 
 }
 
 /** A JSON-able member value for a filter (dates as ISO text, as the kernel sends them back). */
+export function memberJson(value: unknown): unknown {
+  return jsonMember(value);
+}
+
 function jsonMember(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   if (typeof value === "bigint") return Number(value);
@@ -238,24 +277,54 @@ function jsonMember(value: unknown): unknown {
 }
 
 /**
- * Drill down on `member` of level `key` (on `axis`): keep that member (an `==` filter on its
- * level) and show the next level of its hierarchy instead. Unchanged when there is no next level.
+ * The level under `key` in its hierarchy when expanding its members adds it to `axis`: null when
+ * `key` is the deepest level, or when that level is asked on the axis anyway.
  */
-export function drillDown(state: PivotState, model: DataModel | null, axis: Axis, key: LevelKey, member: unknown): PivotState {
+export function expansionChild(state: PivotState, model: DataModel | null, axis: Axis, key: LevelKey): LevelKey | null {
   const levels = hierarchyLevels(model, key);
   const at = levels.indexOf(key[2]);
-  if (at < 0 || at + 1 >= levels.length || member == null) return state;
-  const child: LevelKey = [key[0], key[1], levels[at + 1]];
-  const sameHier = (k: LevelKey) => k[0] === key[0] && k[1] === key[1];
-  const position = state[axis].findIndex(sameHier);
-  const rest = state[axis].filter((k) => !sameHier(k));
-  const next = [...rest];
-  next.splice(position < 0 ? rest.length : position, 0, child);
-  return {
-    ...state,
-    [axis]: next,
-    filters: [...state.filters.filter((f) => !sameLevel(f.level, key)), { level: key, op: "==", value: jsonMember(member) }],
-  };
+  if (at < 0 || at + 1 >= levels.length) return null;
+  const asked = Math.max(
+    -1,
+    ...state[axis].filter((k) => sameHierarchy(k, key)).map((k) => levels.indexOf(k[2])),
+  );
+  return at + 1 > asked ? [key[0], key[1], levels[at + 1]] : null;
+}
+
+const samePath = (a: readonly PathStep[], b: readonly PathStep[]) =>
+  a.length === b.length && a.every((step, i) => sameLevel(step.level, b[i].level) && step.value === b[i].value);
+
+const startsWith = (path: readonly PathStep[], prefix: readonly PathStep[]) =>
+  path.length >= prefix.length && samePath(path.slice(0, prefix.length), prefix);
+
+/** Whether the member at the end of `path` is expanded on `axis`. */
+export function isExpanded(state: PivotState, axis: Axis, path: readonly PathStep[]): boolean {
+  return state.expanded.some((e) => e.axis === axis && Array.isArray(e.members) && samePath(e.members, path));
+}
+
+/**
+ * Drill down on the member at the end of `path` (on `axis`): show its children under it, in place.
+ * Unchanged when it is already expanded, a total, or has no level under it to add.
+ */
+export function drillDown(state: PivotState, model: DataModel | null, axis: Axis, path: readonly PathStep[]): PivotState {
+  const last = path[path.length - 1];
+  if (!last || path.some((step) => step.value == null)) return state;
+  if (!expansionChild(state, model, axis, last.level) || isExpanded(state, axis, path)) return state;
+  const members = path.map((step) => ({ level: [...step.level] as unknown as LevelKey, value: jsonMember(step.value) }));
+  return { ...state, expanded: [...state.expanded, { axis, members }] };
+}
+
+/** Collapse the member at the end of `path`: its expansion and those below it go. */
+export function collapse(state: PivotState, axis: Axis, path: readonly PathStep[]): PivotState {
+  const members = path.map((step) => ({ level: step.level, value: jsonMember(step.value) }));
+  const kept = state.expanded.filter((e) => !(e.axis === axis && Array.isArray(e.members) && startsWith(e.members, members)));
+  return kept.length === state.expanded.length ? state : { ...state, expanded: kept };
+}
+
+/** Expand the member at the end of `path`, or collapse it when expanded. */
+export function toggleExpansion(state: PivotState, model: DataModel | null, axis: Axis, path: readonly PathStep[]): PivotState {
+  const members = path.map((step) => ({ level: step.level, value: jsonMember(step.value) }));
+  return isExpanded(state, axis, members) ? collapse(state, axis, members) : drillDown(state, model, axis, path);
 }
 
 /** Whether the level `key` has a level above it in its hierarchy. */
@@ -263,7 +332,7 @@ export function canDrillUp(model: DataModel | null, key: LevelKey): boolean {
   return hierarchyLevels(model, key).indexOf(key[2]) > 0;
 }
 
-/** Drill up from level `key`: show its parent level instead, dropping the filter a drill down put on the parent. */
+/** Drill up from level `key`: show its parent level instead (members expanded in that hierarchy collapse). */
 export function drillUp(state: PivotState, model: DataModel | null, key: LevelKey): PivotState {
   const levels = hierarchyLevels(model, key);
   const at = levels.indexOf(key[2]);
@@ -273,7 +342,9 @@ export function drillUp(state: PivotState, model: DataModel | null, key: LevelKe
   return {
     ...state,
     [axis]: state[axis].map((k) => (sameLevel(k, key) ? parent : k)),
-    filters: state.filters.filter((f) => !(sameLevel(f.level, parent) && f.op === "==")),
+    expanded: state.expanded.filter(
+      (e) => !(e.axis === axis && Array.isArray(e.members) && e.members.some((step) => sameHierarchy(step.level, key))),
+    ),
   };
 }
 

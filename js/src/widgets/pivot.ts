@@ -4,8 +4,10 @@
  * The kernel runs the queries; this renders them. Traits read: `state` (the query), `model` (the
  * cube's data model, for the side panel), `data` and `cross_totals` (Arrow IPC of the result),
  * `error`, `live`, `title`. Edits in the UI (side panel clicks, drag and drop, chip removal,
- * the totals box) write `state` and save it: the kernel re-runs the query and sends new `data`.
- * The "Real time" box writes `live`.
+ * the totals box, a click on a member header to expand or collapse it in place) write `state`
+ * and save it: the kernel re-runs the query and sends new `data`. The "Real time" box writes
+ * `live`. A member filter asks the kernel for all the members of its level (a custom message
+ * `{type: "members", id, level}`, answered with `{type: "members", id, level, members, more}`).
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { PivotGrid } from "../grid/grid";
@@ -27,7 +29,10 @@ import {
   sameLevel,
   canDrillUp,
   cycleSort,
-  drillDown,
+  expansionChild,
+  isExpanded,
+  memberJson,
+  toggleExpansion,
   drillUp,
   filteredMembers,
   readSort,
@@ -38,7 +43,7 @@ import {
   swapAxes,
   toggleMeasure,
 } from "../grid/state";
-import type { Axis, DataModel, LevelKey, PivotState } from "../grid/state";
+import type { Axis, DataModel, LevelKey, PathStep, PivotState } from "../grid/state";
 import { PivotChart } from "../charts/chart";
 import { CHART_VIEWS, VIEW_LABELS, isChartView } from "../charts/options";
 import { sortColumn, sortLayout } from "../grid/sort";
@@ -108,6 +113,10 @@ export class PivotView {
   private shown: PivotLayout | null = null;
   private popover: HTMLElement | null = null;
   private decoded: { data: unknown; cross: unknown } | null = null;
+  /** All the members of levels, from the kernel (by level key as JSON); cleared when data changes. */
+  private readonly levelMembers = new Map<string, { members: unknown[]; more: number }>();
+  private readonly pendingMembers = new Map<number, () => void>();
+  private memberRequests = 0;
   private dataScheduled = false;
   private stateCache: { raw: unknown; state: PivotState } | null = null;
   private readonly listeners: [string, () => void][] = [];
@@ -194,7 +203,7 @@ export class PivotView {
     el.replaceChildren(root);
 
     this.grid.element.addEventListener("click", (event) => this.onGridClick(event));
-    this.grid.element.addEventListener("dblclick", (event) => this.onGridDoubleClick(event));
+    this.grid.memberState = (axis, index, level) => this.memberState(axis, index, level);
 
     this.on("change:state", () => {
       this.renderZones();
@@ -204,7 +213,11 @@ export class PivotView {
       this.scheduleData();
     });
     this.on("change:model", () => this.renderPanel());
-    this.on("change:data", () => this.scheduleData());
+    this.on("change:data", () => {
+      this.levelMembers.clear(); // a commit may have added members
+      this.scheduleData();
+    });
+    this.on("msg:custom", (message: unknown) => this.onCustomMessage(message));
     this.on("change:cross_totals", () => this.scheduleData());
     this.on("change:error", () => {
       this.root.classList.remove("atl-pending");
@@ -249,7 +262,8 @@ export class PivotView {
 
   // -- helpers --------------------------------------------------------------------------------
 
-  private on(event: string, callback: () => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private on(event: string, callback: (...args: any[]) => void): void {
     this.model.on(event, callback);
     this.listeners.push([event, callback]);
   }
@@ -556,27 +570,58 @@ export class PivotView {
       this.edit(cycleSort(this.state(), layout.measures[d.measure].name, members));
     } else if (target.classList.contains("atl-level-name") && target.dataset.axis) {
       this.openMemberFilter(target.dataset.axis as Axis, Number(target.dataset.level), target);
+    } else if (target.classList.contains("atl-expandable") || target.classList.contains("atl-expanded")) {
+      this.onMemberClick(target);
     }
   }
 
-  private onGridDoubleClick(event: MouseEvent): void {
-    const target = (event.target as HTMLElement | null)?.closest?.("th");
+  /**
+   * The path (levels and members down to it) of the header of level `level` of tuple `index` on
+   * `axis` of the shown grid; null on a blank or total header.
+   */
+  private memberPath(axis: Axis, index: number, level: number): PathStep[] | null {
     const layout = this.shown;
-    if (!target || !layout || target.dataset.level === undefined) return;
-    const level = Number(target.dataset.level);
-    let axis: Axis;
-    let member: unknown;
-    if (target.classList.contains("atl-row-header") && target.dataset.row !== undefined) {
-      axis = "rows";
-      member = layout.rowTuples.at(Number(target.dataset.row))[level];
-    } else if (target.classList.contains("atl-column-header") && target.dataset.tuple !== undefined) {
-      axis = "columns";
-      member = layout.columnTuples.at(Number(target.dataset.tuple))[level];
-    } else return;
+    if (!layout) return null;
+    const tuples = axis === "rows" ? layout.rowTuples : layout.columnTuples;
     const levels = axis === "rows" ? layout.rowLevels : layout.columnLevels;
+    if (index < 0 || index >= tuples.length || level >= levels.length) return null;
+    const tuple = tuples.at(index);
+    if (tuple[level] == null) return null;
     const model = this.model.get("model") as DataModel | null;
-    const key = shownLevelKey(model, this.state(), axis, levels[level].name);
-    if (key) this.edit(drillDown(this.state(), model, axis, key, member));
+    const state = this.state();
+    const path: PathStep[] = [];
+    for (let i = 0; i <= level; i++) {
+      if (tuple[i] == null) continue; // a level this member is not expanded into
+      const key = shownLevelKey(model, state, axis, levels[i].name);
+      if (!key) return null;
+      path.push({ level: key, value: tuple[i] });
+    }
+    return path;
+  }
+
+  /** Whether the header can be expanded ("collapsed"), is expanded, or neither (null). */
+  private memberState(axis: Axis, index: number, level: number): "expanded" | "collapsed" | null {
+    const path = this.memberPath(axis, index, level);
+    if (!path) return null;
+    const state = this.state();
+    const model = this.model.get("model") as DataModel | null;
+    const members = path.map((step) => ({ level: step.level, value: memberJson(step.value) }));
+    if (isExpanded(state, axis, members)) return "expanded";
+    return expansionChild(state, model, axis, path[path.length - 1].level) ? "collapsed" : null;
+  }
+
+  /** Expand a member header in place (its children under it), or collapse it. */
+  private onMemberClick(target: HTMLElement): void {
+    const axis: Axis | null = target.classList.contains("atl-row-header")
+      ? "rows"
+      : target.classList.contains("atl-column-header")
+        ? "columns"
+        : null;
+    const index = Number(axis === "rows" ? target.dataset.row : target.dataset.tuple);
+    if (axis === null || Number.isNaN(index) || target.dataset.level === undefined) return;
+    const path = this.memberPath(axis, index, Number(target.dataset.level));
+    if (!path) return;
+    this.edit(toggleExpansion(this.state(), this.model.get("model") as DataModel | null, axis, path));
   }
 
   /** The members of level `index` on `axis` in the current result (at most `limit`). */
@@ -597,7 +642,21 @@ export class PivotView {
     return out;
   }
 
-  /** A popover listing the members of a level, to keep some of them (an `isin` filter). */
+  /** The kernel's answer to a `members` request: all the members of a level. */
+  private onCustomMessage(message: unknown): void {
+    const m = (message ?? {}) as { type?: unknown; id?: unknown; level?: unknown; members?: unknown; more?: unknown };
+    if (m.type !== "members" || typeof m.id !== "number") return;
+    const done = this.pendingMembers.get(m.id);
+    this.pendingMembers.delete(m.id);
+    if (!Array.isArray(m.members)) return; // an error: the list from the result stays
+    this.levelMembers.set(JSON.stringify(m.level), { members: m.members, more: typeof m.more === "number" ? m.more : 0 });
+    done?.();
+  }
+
+  /**
+   * A popover listing the members of a level, to keep some of them (an `isin` filter). It lists
+   * the members in the result at once, then all the level's members once the kernel sends them.
+   */
   openMemberFilter(axis: Axis, index: number, anchor?: HTMLElement): void {
     this.closePopover();
     const layout = this.layout;
@@ -607,23 +666,42 @@ export class PivotView {
     const key = levels[index] ? shownLevelKey(model, this.state(), axis, levels[index].name) : null;
     if (!key) return;
     const kept = filteredMembers(this.state(), key);
-    const members = this.membersOf(axis, index);
-    for (const v of kept ?? []) if (!members.some((m) => String(m) === String(v))) members.push(v);
     const box = this.el("div", "atl-popover atl-member-filter");
     box.setAttribute("role", "dialog");
     box.setAttribute("aria-label", `Filter ${key[2]}`);
     box.append(this.el("div", "atl-popover-title", `Keep members of ${key[2]}`));
     const list = this.el("div", "atl-popover-list");
-    const boxes: [HTMLInputElement, unknown][] = members.map((m) => {
-      const label = this.el("label", "atl-popover-item");
-      const input = this.el("input");
-      input.type = "checkbox";
-      input.checked = kept === null || kept.some((v) => String(v) === String(m));
-      input.value = String(m);
-      label.append(input, this.doc.createTextNode(String(m)));
-      list.append(label);
-      return [input, m];
-    });
+    const note = this.el("div", "atl-popover-note");
+    let boxes: [HTMLInputElement, unknown][] = [];
+    const fill = (members: unknown[], more: number) => {
+      // Keep what the user already (un)checked when the full list arrives.
+      const checked = new Map(boxes.map(([input, m]) => [String(m), input.checked]));
+      for (const v of kept ?? []) if (!members.some((m) => String(m) === String(v))) members.push(v);
+      list.replaceChildren();
+      boxes = members.map((m) => {
+        const label = this.el("label", "atl-popover-item");
+        const input = this.el("input");
+        input.type = "checkbox";
+        input.checked = checked.get(String(m)) ?? (kept === null || kept.some((v) => String(v) === String(m)));
+        input.value = String(m);
+        label.append(input, this.doc.createTextNode(String(m)));
+        list.append(label);
+        return [input, m];
+      });
+      note.textContent = more > 0 ? `${count.format(more)} more members not listed` : "";
+      note.hidden = more <= 0;
+    };
+    const cacheKey = JSON.stringify(key);
+    const cached = this.levelMembers.get(cacheKey);
+    fill(cached ? [...cached.members] : this.membersOf(axis, index), cached?.more ?? 0);
+    if (!cached) {
+      const id = ++this.memberRequests;
+      this.pendingMembers.set(id, () => {
+        const answer = this.levelMembers.get(cacheKey);
+        if (this.popover === box && answer) fill([...answer.members], answer.more);
+      });
+      this.model.send({ type: "members", id, level: key });
+    }
     const actions = this.el("div", "atl-popover-actions");
     const apply = this.el("button", "atl-button atl-apply", "Apply");
     apply.type = "button";
@@ -642,7 +720,7 @@ export class PivotView {
     cancel.type = "button";
     cancel.addEventListener("click", () => this.closePopover());
     actions.append(apply, clear, cancel);
-    box.append(list, actions);
+    box.append(list, note, actions);
     if (anchor) {
       const host = this.root.getBoundingClientRect();
       const rect = anchor.getBoundingClientRect();
