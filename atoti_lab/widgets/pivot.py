@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import traitlets
 
+from ._live_queries import LiveQueries
 from ._query_state import (
     CHART_VIEWS,
     PIVOT_KEY,
@@ -335,7 +336,11 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
                 self._refresh_model(cube)
                 resolved = resolve_state(cube, self.state)
                 self._runs += 1
-                result = run_state(cube, resolved, run=self._runs)
+                queries = self._live_queries(cube)
+                try:
+                    result = run_state(queries, resolved, run=self._runs)  # type: ignore[arg-type]
+                finally:
+                    queries.settle()
             except StateError as e:
                 self._set_error(str(e))
                 return False
@@ -347,6 +352,15 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
                 self.cross_totals = arrow_to_ipc(result.cross_totals) if result.cross_totals is not None else b""
                 self.error = ""
             return True
+
+    def _live_queries(self, cube: Cube) -> LiveQueries:
+        """The widget's queries, held live on `cube` (see _live_queries.py)."""
+        queries = getattr(self, "_queries", None)
+        if queries is None or queries._cube is not cube:
+            if queries is not None:
+                queries.close()
+            queries = self._queries = LiveQueries(cube)
+        return queries
 
     def members(self, level: Level | str | Sequence[str]) -> list[Any]:
         """All the members of ``level`` in the cube (what the member filter lists), at most
@@ -417,6 +431,9 @@ class Pivot(StaticSnapshot, anywidget.AnyWidget):
         if unsubscribe is not None:
             unsubscribe()
             self._unsubscribe = None
+        queries = getattr(self, "_queries", None)
+        if queries is not None:
+            queries.close()
         if not hasattr(self, "_schedule_lock"):  # __init__ failed early (e.g. a bad filter)
             return
         with self._schedule_lock:

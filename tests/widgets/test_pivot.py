@@ -299,6 +299,29 @@ def test_a_commit_updates_the_data_with_no_other_action(make, cube, session) -> 
     assert_same(w.data, cube.query(m["Quantity.SUM"], levels=[l["Category"]], mode="raw"))
 
 
+def test_the_widget_holds_its_queries_live_and_updates_them_from_the_committed_rows(make, cube, session) -> None:
+    l, m = cube.levels, cube.measures
+    w = make(rows=[l["Category"]], columns=[l["Country"]], measures=[m["Quantity.SUM"]], totals=True)
+    held = w._queries.held  # the query and the row subtotals per column
+    assert held >= 1
+    sales = session.tables["Sales"]
+    for i in range(3):
+        sales += new_sale(100 + i, "P01", 10 + i)
+        assert w.refresh()
+        assert_same(w.data, cube.query(m["Quantity.SUM"], levels=[l["Category"], l["Country"]], include_totals=True,
+                                       mode="raw"))
+    stats = [q.stats for q in w._queries._held.values()]
+    assert all(s.full == 0 for s in stats), stats  # appends never scanned the table again
+    assert sum(s.incremental for s in stats) >= 3
+    # Another state: the queries of the old one are stopped, not kept running.
+    old = list(w._queries._held.values())
+    w.state = {**w.state, "columns": [], "totals": False}
+    assert w._queries.held == 1
+    assert not any(q.running for q in old)
+    w.close()
+    assert w._queries.held == 0
+
+
 def test_commits_to_a_joined_table_update_too(make, session) -> None:
     w = make(rows=["Country"], measures=["contributors.COUNT"])
     shops = session.tables["Shops"]

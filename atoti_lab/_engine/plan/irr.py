@@ -71,12 +71,14 @@ def irr(days: np.ndarray, cash_flows: np.ndarray, market_values: np.ndarray, pre
             proposed = rate - step
             # A step past -1 (where the discount factors blow up) goes halfway to -1 instead: plain
             # Newton from 0.1 overshoots there whenever the rate is very negative (a large loss).
-            proposed = np.where(proposed <= -1.0, (rate - 1.0) / 2.0, proposed)
+            clamped = proposed <= -1.0
+            proposed = np.where(clamped, (rate - 1.0) / 2.0, proposed)
             step = rate - proposed
             rate = proposed
             failed = ~np.isfinite(rate)
             rate = np.where(failed, np.nan, rate)
-            done |= failed | (np.abs(step) < precision)
+            # A halving step is not Newton's: however small, it says nothing of being near a root.
+            done |= failed | ((np.abs(step) < precision) & ~clamped)
             if done.all():
                 break
     settled = done & ok & np.isfinite(rate)
