@@ -658,14 +658,7 @@ def run_state(cube: Cube, resolved: ResolvedState, *, run: int = 0) -> PivotResu
     if resolved.totals and n_rows and n_columns:
         cross = _cross_totals(cube, resolved, table, n_rows, n_columns, formatters)
     elapsed = (time.perf_counter() - start) * 1000
-    info = {
-        "rows": n_rows,
-        "columns": n_columns,
-        "measures": [m.name for m in measures],
-        "totals": resolved.totals,
-        "run": run,
-        "elapsed_ms": round(elapsed, 3),
-    }
+    info = _run_info(resolved, n_rows, n_columns, run, elapsed)
     table = _with_pivot_metadata(table, info)
     if cross is not None:
         cross = _with_pivot_metadata(cross, info)
@@ -710,21 +703,26 @@ def _run_expanded(
             cross = pad_and_sort([(part, base_levels)], rows.grouping + columns.grouping)
             cross = cross.cast(table.schema)
     elapsed = (time.perf_counter() - start) * 1000
-    info = {
-        "rows": n_rows,
-        "columns": n_columns,
-        "measures": [m.name for m in measures],
-        "totals": resolved.totals,
-        "run": run,
-        "elapsed_ms": round(elapsed, 3),
-        "expansion_levels": [*rows.expansion_levels, *(n_rows + i for i in columns.expansion_levels)],
-    }
+    info = _run_info(resolved, n_rows, n_columns, run, elapsed)
+    info["expansion_levels"] = [*rows.expansion_levels, *(n_rows + i for i in columns.expansion_levels)]
     names = [k[2] for k in rows.grouping + columns.grouping]
     metadata = {**(table.schema.metadata or {}), INDEX_COLUMNS_KEY: json.dumps(names).encode()}
     table = _with_pivot_metadata(table.replace_schema_metadata(metadata), info)
     if cross is not None:
         cross = _with_pivot_metadata(cross.replace_schema_metadata(metadata), info)
     return PivotResult(table, cross, elapsed, info)
+
+
+def _run_info(resolved: ResolvedState, n_rows: int, n_columns: int, run: int, elapsed_ms: float) -> dict[str, Any]:
+    """What the browser learns of a run, beside its cells (the pivot metadata of the Arrow table)."""
+    return {
+        "rows": n_rows,
+        "columns": n_columns,
+        "measures": [m.name for m in resolved.measures],
+        "totals": resolved.totals,
+        "run": run,
+        "elapsed_ms": round(elapsed_ms, 3),
+    }
 
 
 def _cross_totals(
