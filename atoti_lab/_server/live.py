@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.websockets import WebSocket, WebSocketDisconnect

@@ -19,9 +19,9 @@ The contribution of changed rows is a ScanResult of the same plan over just thos
 
 from __future__ import annotations
 
-import numpy as np
-
 import dataclasses
+
+import numpy as np
 
 from ..backends.memory.execute import Accumulated
 from ..backends.memory.kernels import EXCLUDED, Accumulator
