@@ -84,22 +84,24 @@ class _Subscription:
         """The result as of the latest commit (call in a worker thread). A live query that failed
         (e.g. its measure was deleted) is started again, so the error is told once per commit and
         the subscription recovers when the measure comes back."""
-        if self.live is None:
-            self.live, self.as_result = query_errors(lambda: live_query(session, self.spec, self.interval))
+        live, as_result = self.live, self.as_result
+        if live is None or as_result is None:
+            live, as_result = query_errors(lambda: live_query(session, self.spec, self.interval))
+            self.live, self.as_result = live, as_result
         try:
-            query_errors(self.live.refresh)  # the pending commits, applied now rather than at the next interval
+            query_errors(live.refresh)  # the pending commits, applied now rather than at the next interval
         except BaseException:
-            self.stop()
-            raise
-        assert self.as_result is not None
-        return self.as_result(self.live.result)
-
-    def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        if self.live is not None:
-            self.live.stop()
             self.live = None
+            live.stop()
+            raise
+        return as_result(live.result)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()  # on the loop's thread: tasks are not thread-safe
+        live, self.live = self.live, None
+        if live is not None:
+            await run_in_threadpool(live.stop)  # joins the live query's thread
 
 
 class _Connection:
@@ -139,7 +141,7 @@ class _Connection:
         finally:
             unsubscribe()
             for sub in self._subscriptions.values():
-                await run_in_threadpool(sub.stop)
+                await sub.stop()
 
     async def _handle(self, text: str) -> None:
         if len(text) > MAX_MESSAGE_BYTES:
@@ -156,7 +158,7 @@ class _Connection:
             sub = self._subscriptions.pop(id, None)
             if sub is None:
                 raise _ProtocolError(f"No subscription with id {id!r}.", id)
-            await run_in_threadpool(sub.stop)
+            await sub.stop()
             await self._send({"type": "unsubscribed", "id": id})
             return
         if kind != "subscribe":
